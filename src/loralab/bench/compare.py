@@ -1,0 +1,61 @@
+"""Run every method of a comparison, each in a fresh process so its peak RSS and timings are its own."""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from loralab.bench.config import CompareConfig, MethodSpec
+from loralab.eval.profile import cost_per_million_queries
+
+console = Console(stderr=True)
+MB = 1024 * 1024
+
+
+def run_compare(config: CompareConfig, out_dir: Path, isolate: bool = True) -> list[dict[str, Any]]:
+    """One result row per method; run folders go to `out_dir/runs/<method>`."""
+    out_dir = Path(out_dir)
+    rows = []
+    for method in config.methods:
+        console.print(f"[bold]» {method.name}[/bold] ({method.ranker})")
+        args = (config.model_dump(), method.model_dump(), str(out_dir / "runs"))
+        if isolate:
+            with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                rows.append(pool.submit(run_method, *args).result())
+        else:
+            rows.append(run_method(*args))
+    return rows
+
+
+def run_method(config_dict: dict[str, Any], method_dict: dict[str, Any], runs_root: str) -> dict[str, Any]:
+    """Load the dataset, run one method, save its run folder, and return its report row."""
+    from loralab.tasks.rerank import load_task_dataset, run_ranker, save_result
+
+    config = CompareConfig.model_validate(config_dict)
+    method = MethodSpec.model_validate(method_dict)
+    dataset = load_task_dataset(config.dataset, config.limit_queries, config.limit_candidates)
+    result = run_ranker(dataset, method.ranker, show_progress=True, **method.options)
+    folder = save_result(result, dataset, Path(runs_root), method.name)
+    row: dict[str, Any] = {
+        "method": method.name,
+        "ranker": method.ranker,
+        "model": result.config.get("model"),
+        "num_queries": len(dataset.queries),
+        **(result.metrics.values if result.metrics else {}),
+        "p50_ms": None, "p95_ms": None, "pairs_per_s": None, "cost_per_1m": None,
+        "peak_rss_mb": result.peak_rss_bytes / MB,
+        "size_mb": result.model_size_bytes / MB if result.model_size_bytes else None,
+        "run_dir": str(folder.path),
+        "notes": result.notes,
+    }
+    if result.latency:
+        lat = result.latency
+        row.update(
+            p50_ms=lat.p50_ms, p95_ms=lat.p95_ms, pairs_per_s=lat.pairs_per_second,
+            cost_per_1m=cost_per_million_queries(lat.queries_per_second, config.price_per_hour),
+        )
+    return row

@@ -1,0 +1,66 @@
+"""The comparison config: one dataset, a list of methods, and the price used for cost columns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from loralab.errors import ConfigError
+
+
+class MethodSpec(BaseModel):
+    """One row: a display name, a ranker kind and that ranker's options (model, max_length, ...)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    ranker: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _collect_options(cls, data: Any) -> Any:
+        # YAML users write options inline next to name/ranker; gather them into `options`.
+        if isinstance(data, dict):
+            known = {"name", "ranker", "options"}
+            extra = {k: v for k, v in data.items() if k not in known}
+            data = {k: v for k, v in data.items() if k in known}
+            data["options"] = {**data.get("options", {}), **extra}
+        return data
+
+
+class CompareConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    dataset: str
+    methods: list[MethodSpec] = Field(min_length=1)
+    price_per_hour: float = Field(0.10, ge=0, description="USD per machine-hour, for cost per 1M queries")
+    limit_queries: int | None = Field(None, ge=1)
+    limit_candidates: int | None = Field(None, ge=1)
+    title: str | None = None
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> CompareConfig:
+        names = [m.name for m in self.methods]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"method names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+
+def load_compare_config(path: Path) -> CompareConfig:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML ({exc})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping with 'dataset' and 'methods'")
+    try:
+        return CompareConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{path}: {problems}") from None

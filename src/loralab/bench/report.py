@@ -1,0 +1,103 @@
+"""The comparison report: Markdown, self-contained HTML (images inlined) and PNG charts."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+from loralab.bench.charts import memory_bars, quality_vs_latency
+from loralab.bench.config import CompareConfig
+from loralab.runs import atomic_write_json, atomic_write_text, hardware
+
+COLUMNS = [
+    ("method", "method", "{}"),
+    ("ndcg@10", "NDCG@10", "{:.4f}"),
+    ("mrr@10", "MRR@10", "{:.4f}"),
+    ("recall@100", "R@100", "{:.4f}"),
+    ("p50_ms", "p50 ms/query", "{:.1f}"),
+    ("p95_ms", "p95 ms/query", "{:.1f}"),
+    ("pairs_per_s", "pairs/s", "{:.1f}"),
+    ("peak_rss_mb", "peak RSS MB", "{:.0f}"),
+    ("size_mb", "size MB", "{:.1f}"),
+    ("cost_per_1m", "$ / 1M queries", "{:.2f}"),
+]
+
+
+def _cell(row: dict[str, Any], key: str, fmt: str) -> str:
+    value = row.get(key)
+    return "—" if value is None else fmt.format(value)
+
+
+def table_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
+    return [[_cell(r, key, fmt) for key, _, fmt in COLUMNS] for r in rows]
+
+
+def _context_lines(config: CompareConfig, rows: list[dict[str, Any]]) -> list[str]:
+    hw = hardware()
+    lines = [
+        f"Dataset: `{config.dataset}`, {rows[0].get('num_queries', '?')} queries"
+        + (f" (limited to {config.limit_queries})" if config.limit_queries else "")
+        + (f", top {config.limit_candidates} candidates each" if config.limit_candidates else ""),
+        f"Machine: {hw.get('cpu_model')} ({hw.get('cpu_count')} cores), torch threads {hw.get('torch_threads')}, "
+        f"Python {platform.python_version()}; generated {time.strftime('%Y-%m-%d %H:%M')}",
+        f"Latency: one query re-ranking all of its candidates, batched; cost per 1M queries at "
+        f"${config.price_per_hour:.2f} per machine-hour, one query at a time at the measured rate.",
+    ]
+    for row in rows:
+        lines += [f"Note on {row['method']}: {note}" for note in row.get("notes", [])]
+    return lines
+
+
+def write_report(config: CompareConfig, rows: list[dict[str, Any]], out_dir: Path) -> dict[str, Path]:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    charts = {
+        "Quality vs latency": quality_vs_latency(rows, out_dir / "quality_vs_latency.png"),
+        "Memory": memory_bars(rows, out_dir / "memory.png"),
+    }
+    title = config.title or f"loralab comparison: {config.dataset}"
+    context = _context_lines(config, rows)
+    atomic_write_json(out_dir / "results.json", {"config": config.model_dump(), "rows": rows})
+    atomic_write_text(out_dir / "report.md", _markdown(title, context, rows, charts))
+    atomic_write_text(out_dir / "report.html", _html(title, context, rows, charts))
+    return {"markdown": out_dir / "report.md", "html": out_dir / "report.html", **charts}
+
+
+def _markdown(title: str, context: list[str], rows: list[dict[str, Any]], charts: dict[str, Path]) -> str:
+    head = [label for _, label, _ in COLUMNS]
+    lines = [f"# {title}", "", *[f"- {c}" for c in context], ""]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in table_rows(rows)]
+    lines.append("")
+    for name, path in charts.items():
+        lines += [f"## {name}", "", f"![{name}]({path.name})", ""]
+    lines += ["Raw numbers: `results.json`; per-method run folders (manifest, metrics, TREC run): `runs/`.", ""]
+    return "\n".join(lines)
+
+
+def _html(title: str, context: list[str], rows: list[dict[str, Any]], charts: dict[str, Path]) -> str:
+    esc = html.escape
+    head = "".join(f"<th>{esc(label)}</th>" for _, label, _ in COLUMNS)
+    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>" for cells in table_rows(rows))
+    images = "".join(
+        f"<h2>{esc(name)}</h2><img alt='{esc(name)}' src='data:image/png;base64,"
+        f"{base64.b64encode(path.read_bytes()).decode()}'/>"
+        for name, path in charts.items()
+    )
+    items = "".join(f"<li>{esc(c)}</li>" for c in context)
+    style = (
+        "body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}"
+        "th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}th:first-child,td:first-child{text-align:left}"
+        "img{max-width:100%}"
+    )
+    data = esc(json.dumps(rows, default=str))
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title><style>{style}</style></head>"
+        f"<body><h1>{esc(title)}</h1><ul>{items}</ul><table><tr>{head}</tr>{body}</table>{images}"
+        f"<script type='application/json' id='results'>{data}</script></body></html>\n"
+    )

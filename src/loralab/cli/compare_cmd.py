@@ -1,0 +1,35 @@
+"""`loralab compare`: run a comparison config and write the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+
+def compare(
+    config: Path = typer.Option(..., help="YAML: dataset, methods [{name, ranker, model, ...}], price_per_hour"),
+    out: Path = typer.Option(..., help="report folder (report.md, report.html, PNG charts, runs/)"),
+    limit: int = typer.Option(None, help="override: only the first N queries (quick runs)"),
+) -> None:
+    """Run every method of a comparison on one dataset and write the report."""
+    from loralab.bench.compare import run_compare
+    from loralab.bench.config import load_compare_config
+    from loralab.bench.report import COLUMNS, table_rows, write_report
+
+    cfg = load_compare_config(config)
+    if limit:
+        cfg.limit_queries = limit
+    rows = run_compare(cfg, out)
+    paths = write_report(cfg, rows, out)
+    table = Table(*[label for _, label, _ in COLUMNS], title=f"{cfg.dataset}")
+    for cells in table_rows(rows):
+        table.add_row(*cells)
+    Console().print(table)
+    Console().print(f"report: {paths['markdown']} and {paths['html']}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(compare)

@@ -1,0 +1,47 @@
+"""`loralab` entry point: parse, call one library function, print. LoralabError -> one red line, exit 2."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+from rich.console import Console
+
+from loralab.errors import LoralabError
+
+app = typer.Typer(
+    name="loralab",
+    help="Find and ship the best way to adapt a transformer: prompt, LoRA, quantization or QLoRA.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err_console = Console(stderr=True)
+
+
+def _register() -> None:
+    from loralab.cli import compare_cmd, info_cmds, rank_cmds
+
+    for module in (info_cmds, rank_cmds, compare_cmd):
+        module.register(app)
+
+
+def main() -> None:
+    _register()
+    try:
+        code = app(standalone_mode=False)
+    except LoralabError as exc:
+        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        err_console.print("[red]aborted[/red]")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""`loralab rerank` and `loralab eval`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+
+def _metrics_table(title: str, values: dict[str, float]) -> Table:
+    table = Table("metric", "value", title=title)
+    for name, value in values.items():
+        table.add_row(name, f"{value:.4f}")
+    return table
+
+
+def rerank(
+    dataset: str = typer.Option(..., help="dataset name (see `loralab datasets`) or BEIR folder"),
+    ranker: str = typer.Option("bi-encoder", help="bm25 | bi-encoder | cross-encoder"),
+    model: str = typer.Option("minilm", help="packaged alias, local folder, GGUF file or hub id"),
+    out: Path = typer.Option(..., help="TREC run file to write"),
+    max_length: int = typer.Option(256, help="max tokens per input (query + document for cross-encoders)"),
+    batch_size: int = typer.Option(32),
+    limit: int = typer.Option(None, help="only the first N queries (quick runs)"),
+    runs_dir: Path = typer.Option(Path("runs"), help="where the run folder (manifest, metrics) goes"),
+    json_out: bool = typer.Option(False, "--json", help="print metrics as one JSON line last"),
+) -> None:
+    """Re-rank a dataset's candidates and write a TREC run file (plus a run folder)."""
+    from loralab.data.trec import write_run
+    from loralab.tasks.rerank import FIRST_STAGE, load_task_dataset, run_ranker, save_result
+
+    data = load_task_dataset(dataset, max_queries=limit)
+    options = {} if ranker == FIRST_STAGE else {"model": model, "max_length": max_length, "batch_size": batch_size}
+    result = run_ranker(data, ranker, **options)
+    write_run(result.ranking, out, tag=ranker)
+    folder = save_result(result, data, runs_dir, f"rerank-{data.name}-{ranker}")
+    console.print(f"wrote {out} ({len(result.ranking)} queries); run folder {folder.path}")
+    for note in result.notes:
+        console.print(f"[yellow]note:[/yellow] {note}")
+    if result.metrics:
+        console.print(_metrics_table(f"{ranker} on {data.name}", result.metrics.values))
+    if result.latency:
+        lat = result.latency
+        console.print(f"latency p50 {lat.p50_ms:.1f} ms, p95 {lat.p95_ms:.1f} ms; {lat.pairs_per_second:.1f} pairs/s")
+    if json_out and result.metrics:
+        print(json.dumps(result.metrics.values))
+
+
+def eval_(
+    dataset: str = typer.Option(..., help="dataset name or BEIR folder whose qrels score the run"),
+    run: Path = typer.Option(..., help="TREC run file (qid Q0 docid rank score tag)"),
+    runs_dir: Path = typer.Option(Path("runs"), help="where the run folder goes"),
+    save: bool = typer.Option(True, help="write a run folder with manifest and metrics"),
+    json_out: bool = typer.Option(False, "--json", help="print metrics as one JSON object on the last line"),
+) -> None:
+    """Score a TREC run file: NDCG@10, MRR@10, Recall@100, MAP@100."""
+    from loralab.data.registry import load_rerank_dataset
+    from loralab.data.trec import read_run
+    from loralab.eval.metrics import evaluate_ranking
+    from loralab.runs import RunFolder
+
+    data = load_rerank_dataset(dataset)
+    ranking = read_run(run)
+    metrics = evaluate_ranking(ranking, data.qrels, data.relevance_level)
+    if save:
+        folder = RunFolder.create(runs_dir, f"eval-{data.name}-{run.stem}")
+        folder.write_manifest({"task": "rerank", "dataset": data.name, "run_file": str(run)}, [*data.files, run])
+        folder.write_metrics(metrics.to_dict())
+    if json_out:
+        print(json.dumps({**metrics.values, "num_queries": metrics.num_queries}))
+    else:
+        console.print(_metrics_table(f"{run.name} on {data.name} ({metrics.num_queries} queries)", metrics.values))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(rerank)
+    app.command("eval")(eval_)

@@ -1,0 +1,1 @@
+"""Dataset readers (BEIR, TREC, JSONL) and the registry of named datasets."""

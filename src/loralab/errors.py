@@ -1,0 +1,32 @@
+"""Errors a user can act on: each says what went wrong, where, and how to fix it.
+
+The CLI prints them as one red line with exit code 2; the server maps them to {error, error_type}.
+"""
+
+
+class LoralabError(Exception):
+    """Base class for every error loralab raises on purpose."""
+
+    http_status = 400
+
+
+class DataError(LoralabError):
+    """A data file is missing, malformed, or has rows with wrong fields."""
+
+
+class UnknownNameError(LoralabError):
+    """A dataset, model alias, ranker or method name that is not registered."""
+
+    http_status = 404
+
+
+class ConfigError(LoralabError):
+    """A configuration file or option is invalid."""
+
+
+class ModelError(LoralabError):
+    """A model cannot be found, loaded or converted."""
+
+
+class MissingDependencyError(LoralabError):
+    """An optional package needed for this path is not installed."""

@@ -1,0 +1,1 @@
+"""Metrics (ir-measures / pytrec_eval) and profiling (latency, RSS, throughput, cost)."""

@@ -1,0 +1,1 @@
+"""Backbones: hub ids, local folders, GGUF files and packaged offline aliases."""

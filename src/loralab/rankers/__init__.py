@@ -1,0 +1,1 @@
+"""Rankers score (query, document) pairs; every one returns scores that become a `Ranking`."""

@@ -1,0 +1,49 @@
+"""Bi-encoder ranker: cosine similarity of L2-normalized, mean-pooled embeddings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from loralab.data.schemas import Document
+from loralab.models.load import load_encoder
+from loralab.rankers.batching import length_sorted_batches, mean_pool
+
+
+@dataclass
+class BiEncoderConfig:
+    kind: ClassVar[str] = "bi-encoder"
+    model: str = "minilm"
+    max_length: int = 256
+    batch_size: int = 32
+    dtype: str = "float32"
+    query_prefix: str = ""  # e.g. "query: " for e5 models
+    document_prefix: str = ""  # e.g. "passage: "
+
+
+class BiEncoderRanker:
+    def __init__(self, config: BiEncoderConfig):
+        self.config = config
+        self.name = f"bi-encoder:{config.model}"
+        self.tokenizer, self.model = load_encoder(config.model, dtype=config.dtype)
+
+    @torch.inference_mode()
+    def encode(self, texts: Sequence[str], show_progress: bool = False) -> torch.Tensor:
+        """Unit-length embeddings, in the order of `texts`."""
+        out = torch.empty(len(texts), self.model.config.hidden_size)
+        batches = length_sorted_batches(self.tokenizer, texts, None, self.config.max_length, self.config.batch_size)
+        total = -(-len(texts) // self.config.batch_size)
+        for idx, batch in tqdm(batches, total=total, disable=not show_progress, desc="encode", unit="batch"):
+            hidden = self.model(**batch).last_hidden_state
+            out[idx] = F.normalize(mean_pool(hidden, batch["attention_mask"]).float(), dim=-1)
+        return out
+
+    def score(self, query: str, docs: Sequence[Document]) -> list[float]:
+        q = self.encode([self.config.query_prefix + query])
+        d = self.encode([self.config.document_prefix + doc.full_text for doc in docs])
+        return (d @ q[0]).tolist()

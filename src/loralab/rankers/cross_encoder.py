@@ -1,0 +1,51 @@
+"""Cross-encoder ranker: (query, document) jointly through a sequence classifier with one logit."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+
+from loralab.data.schemas import Document
+from loralab.models.load import load_sequence_classifier
+from loralab.rankers.batching import length_sorted_batches
+
+
+@dataclass
+class CrossEncoderConfig:
+    kind: ClassVar[str] = "cross-encoder"
+    model: str = "minilm"
+    max_length: int = 256
+    batch_size: int = 32
+    dtype: str = "float32"
+
+
+class CrossEncoderRanker:
+    def __init__(self, config: CrossEncoderConfig):
+        self.config = config
+        self.name = f"cross-encoder:{config.model}"
+        self.tokenizer, self.model, self.head_is_new = load_sequence_classifier(
+            config.model, num_labels=1, dtype=config.dtype
+        )
+        if self.head_is_new:
+            warnings.warn(
+                f"{config.model} has no trained relevance head: the cross-encoder scores are random until it is "
+                "trained (loralab train --task rerank)",
+                stacklevel=2,
+            )
+
+    @torch.inference_mode()
+    def score(self, query: str, docs: Sequence[Document]) -> list[float]:
+        scores = [0.0] * len(docs)
+        texts = [doc.full_text for doc in docs]
+        batches = length_sorted_batches(
+            self.tokenizer, [query] * len(docs), texts, self.config.max_length, self.config.batch_size
+        )
+        for idx, batch in batches:
+            logits = self.model(**batch).logits[:, 0].float()
+            for i, value in zip(idx, logits.tolist()):
+                scores[i] = value
+        return scores

@@ -1,0 +1,31 @@
+"""Re-rank a dataset's candidates query by query, timing each query as a serving system would see it."""
+
+from __future__ import annotations
+
+import time
+
+from tqdm.auto import tqdm
+
+from loralab.data.schemas import RerankDataset, Ranking
+from loralab.errors import DataError
+from loralab.eval.profile import LatencyProfile
+from loralab.rankers.base import Ranker
+
+
+def rerank_dataset(ranker: Ranker, dataset: RerankDataset, show_progress: bool = True) -> tuple[Ranking, LatencyProfile]:
+    """Score every query's candidates with `ranker`; returns the Ranking and per-query latency stats."""
+    if dataset.candidates is None:
+        raise DataError(f"dataset '{dataset.name}' has no candidates to re-rank; retrieve them first")
+    ranking = Ranking()
+    latencies: list[float] = []
+    pairs = 0
+    qids = [q for q in dataset.candidates.query_ids if q in dataset.queries]
+    for qid in tqdm(qids, desc=f"rerank {ranker.name}", unit="query", disable=not show_progress):
+        docids = [d for d, _ in dataset.candidates.ranked(qid)]
+        docs = [dataset.corpus[d] for d in docids]
+        start = time.perf_counter()
+        scores = ranker.score(dataset.queries[qid], docs)
+        latencies.append(time.perf_counter() - start)
+        pairs += len(docs)
+        ranking.add(qid, dict(zip(docids, scores)))
+    return ranking, LatencyProfile.from_latencies(latencies, pairs)
