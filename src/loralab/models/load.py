@@ -58,7 +58,9 @@ def gguf_to_folder(gguf_path: Path, name: str | None = None) -> Path:
         raise ModelError(f"{gguf_path}: reading GGUF needs the 'gguf' package (pip install gguf): {exc}") from None
     except Exception as exc:  # noqa: BLE001 - transformers raises many types for a bad file
         raise ModelError(f"{gguf_path}: cannot load GGUF ({type(exc).__name__}: {exc})") from None
-    # The dequantized weights are plain fp32 now; a leftover quantization_config would mislead loaders.
+    # The dequantized weights are plain fp32 now; the GGUF "quantizer" and its config would block
+    # save_pretrained and mislead later loaders.
+    model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ def length_sorted_batches(
     pair_texts: Sequence[str] | None = None,
     max_length: int = 256,
     batch_size: int = 32,
+    sort_by_length: bool = True,
 ) -> Iterator[tuple[list[int], dict[str, torch.Tensor]]]:
     """Yield (original indices, padded tensors) with the longest inputs first, so memory peaks early."""
     if not texts:
@@ -24,7 +25,7 @@ def length_sorted_batches(
         max_length=max_length,
     )
     lengths = [len(ids) for ids in encoded["input_ids"]]
-    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i]) if sort_by_length else list(range(len(lengths)))
     keys = list(encoded.keys())
     for start in range(0, len(order), batch_size):
         idx = order[start : start + batch_size]

@@ -1,0 +1,59 @@
+import json
+
+import pytest
+
+from loralab.bench.compare import run_compare
+from loralab.bench.config import load_compare_config
+from loralab.bench.report import write_report
+from loralab.errors import ConfigError
+
+
+def _config(tmp_path, body: str):
+    path = tmp_path / "cmp.yaml"
+    path.write_text(body)
+    return load_compare_config(path)
+
+
+def test_compare_writes_report_with_measured_columns(tmp_path, tiny_bert):
+    cfg = _config(
+        tmp_path,
+        f"""
+dataset: trec-dl-2019
+limit_queries: 3
+limit_candidates: 10
+price_per_hour: 1.0
+methods:
+  - {{name: BM25, ranker: bm25}}
+  - {{name: tiny, ranker: bi-encoder, model: "{tiny_bert}", batch_size: 4}}
+""",
+    )
+    out = tmp_path / "report"
+    rows = run_compare(cfg, out)
+    paths = write_report(cfg, rows, out)
+    bm25, tiny = rows
+    assert bm25["p50_ms"] is None and tiny["p50_ms"] > 0 and tiny["pairs_per_s"] > 0
+    assert tiny["num_queries"] == 3 and 0 <= tiny["ndcg@10"] <= 1
+    assert tiny["peak_rss_mb"] > 50 and tiny["size_mb"] > 0
+    # cost = machine time for 1M queries at the measured rate
+    expected_cost = 1e6 * tiny["p50_ms"] / 1000 / 3600  # roughly: mean ~ p50 for equal-sized queries
+    assert tiny["cost_per_1m"] == pytest.approx(expected_cost, rel=0.5)
+    md = paths["markdown"].read_text()
+    assert "| BM25 |" in md and "| tiny |" in md and "limited to 3" in md
+    html = paths["html"].read_text()
+    assert html.count("data:image/png;base64,") == 2
+    for name in ("quality_vs_latency.png", "memory.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    saved = json.loads((out / "results.json").read_text())
+    assert [r["method"] for r in saved["rows"]] == ["BM25", "tiny"]
+    assert (out / "runs" / "tiny" / "manifest.json").is_file()
+
+
+def test_bad_compare_configs_name_the_problem(tmp_path):
+    with pytest.raises(ConfigError, match="methods"):
+        _config(tmp_path, "dataset: trec-dl-2019\n")
+    with pytest.raises(ConfigError, match="unique"):
+        _config(tmp_path, "dataset: x\nmethods:\n  - {name: a, ranker: bm25}\n  - {name: a, ranker: bm25}\n")
+    with pytest.raises(ConfigError, match="invalid YAML"):
+        _config(tmp_path, "dataset: [unclosed\n")
+    with pytest.raises(ConfigError, match="not found"):
+        load_compare_config(tmp_path / "missing.yaml")

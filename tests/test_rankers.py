@@ -1,0 +1,77 @@
+import pytest
+import torch
+
+from loralab.data.registry import load_rerank_dataset
+from loralab.data.schemas import Document
+from loralab.errors import ConfigError, UnknownNameError
+from loralab.rankers.registry import build_ranker, ranker_config
+from loralab.rankers.rerank import rerank_dataset
+
+DOCS = [
+    Document("a", "short"),
+    Document("b", "a much longer document " * 20),
+    Document("c", "medium length text about fleas and their life cycle"),
+    Document("d", "flea life cycle", title="Fleas"),
+]
+
+
+def test_bi_encoder_scores_are_cosines_in_input_order(tiny_bert):
+    ranker = build_ranker(ranker_config("bi-encoder", model=str(tiny_bert), batch_size=2))
+    scores = ranker.score("flea life cycle", DOCS + [Document("e", "flea life cycle")])
+    assert len(scores) == 5
+    assert all(-1.0001 <= s <= 1.0001 for s in scores)
+    assert scores[4] == pytest.approx(1.0, abs=1e-5)  # identical text -> cosine 1
+    singles = [ranker.score("flea life cycle", [d])[0] for d in DOCS]
+    assert scores[:4] == pytest.approx(singles, abs=1e-5)  # batching/padding/sorting change nothing
+
+
+def test_bi_encoder_respects_max_length(tiny_bert):
+    ranker = build_ranker(ranker_config("bi-encoder", model=str(tiny_bert), max_length=8))
+    long_a = Document("x", "one two three four five six seven eight nine ten")
+    long_b = Document("y", "one two three four five six seven eight other words entirely")
+    a, b = ranker.score("q", [long_a, long_b])
+    assert a == pytest.approx(b, abs=1e-6)  # differences past token 8 are truncated away
+
+
+def test_cross_encoder_batched_equals_single(tiny_cross_encoder):
+    ranker = build_ranker(ranker_config("cross-encoder", model=str(tiny_cross_encoder), batch_size=3))
+    assert not ranker.head_is_new
+    scores = ranker.score("flea life cycle", DOCS)
+    singles = [ranker.score("flea life cycle", [d])[0] for d in DOCS]
+    assert scores == pytest.approx(singles, abs=1e-4)
+    assert len(set(round(s, 5) for s in scores)) > 1
+
+
+def test_cross_encoder_from_plain_encoder_warns_head_is_new(tiny_bert):
+    with pytest.warns(UserWarning, match="no trained relevance head"):
+        ranker = build_ranker(ranker_config("cross-encoder", model=str(tiny_bert)))
+    assert ranker.head_is_new
+
+
+def test_rerank_dataset_covers_every_candidate(tiny_bert, beir_folder):
+    data = load_rerank_dataset(beir_folder)
+    ranker = build_ranker(ranker_config("bi-encoder", model=str(tiny_bert)))
+    ranking, latency = rerank_dataset(ranker, data, show_progress=False)
+    assert set(ranking.scores["q1"]) == {"d1", "d2", "d3"}
+    assert latency.num_queries == 2 and latency.num_pairs == 5
+    assert latency.p95_ms >= latency.p50_ms > 0
+
+
+def test_unknown_ranker_and_option():
+    with pytest.raises(UnknownNameError, match="bi-encoder"):
+        ranker_config("tf-idf")
+    with pytest.raises(ConfigError, match="max_length"):
+        ranker_config("bi-encoder", max_len=3)
+
+
+def test_length_sorted_batches_pad_dynamically(tiny_bert):
+    from transformers import AutoTokenizer
+
+    from loralab.rankers.batching import length_sorted_batches
+
+    tok = AutoTokenizer.from_pretrained(str(tiny_bert))
+    texts = ["a", "b c d e f g h", "i j"]
+    batches = list(length_sorted_batches(tok, texts, batch_size=2))
+    assert batches[0][0] == [1, 2]  # longest first
+    assert batches[0][1]["input_ids"].shape[1] > batches[1][1]["input_ids"].shape[1]
+    assert isinstance(batches[0][1]["input_ids"], torch.Tensor)
