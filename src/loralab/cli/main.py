@@ -25,6 +25,7 @@ def _register() -> None:
 
     for module in (info_cmds, rank_cmds, compare_cmd):
         module.register(app)
+    __import__("loralab.cli.serve_cmd", fromlist=["register"]).register(app)  # serve
 
 
 def main() -> None:

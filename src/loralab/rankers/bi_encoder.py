@@ -44,6 +44,12 @@ class BiEncoderRanker:
         return out
 
     def score(self, query: str, docs: Sequence[Document]) -> list[float]:
-        q = self.encode([self.config.query_prefix + query])
+        return self.score_pairs([query] * len(docs), docs)
+
+    def score_pairs(self, queries: Sequence[str], docs: Sequence[Document]) -> list[float]:
+        """One cosine per (queries[i], docs[i]); each distinct query is encoded once."""
+        row_of = {text: row for row, text in enumerate(dict.fromkeys(queries))}
+        q = self.encode([self.config.query_prefix + text for text in row_of])
         d = self.encode([self.config.document_prefix + doc.full_text for doc in docs])
-        return (d @ q[0]).tolist()
+        rows = torch.tensor([row_of[text] for text in queries], dtype=torch.long)
+        return (d * q[rows]).sum(dim=-1).tolist()

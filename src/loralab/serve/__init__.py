@@ -1,0 +1,1 @@
+"""HTTP serving: Cohere/TEI-compatible rerank and classify over the same library calls the CLI makes."""

@@ -1,0 +1,184 @@
+"""Micro-batching: items from concurrent requests share one forward pass.
+
+Requests wait at most `max_wait_ms` for company; a batch closes early when it reaches `max_batch_size`
+items or `max_batch_tokens` padded tokens. Items are sorted by length before they are cut into
+forward passes, so short inputs are not padded to long ones. With batching off every request runs
+alone, through the same single model thread, which is the fair baseline for the load test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from loralab.serve.errors import Overloaded, RequestTimeout
+
+RunFn = Callable[[str, list[Any]], list[Any]]  # (model key, items) -> one result per item
+
+
+@dataclass
+class BatchSettings:
+    enabled: bool = True
+    max_batch_size: int = 64  # items (query-document pairs, or texts) per forward pass
+    max_batch_tokens: int = 16384  # padded tokens per forward pass: longest item x items
+    max_wait_ms: float = 5.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class _Job:
+    key: str
+    items: list[Any]
+    lengths: list[int]
+    future: asyncio.Future
+    enqueued: float = field(default_factory=time.perf_counter)
+
+
+def split_by_budget(lengths: Sequence[int], max_items: int, max_tokens: int) -> list[list[int]]:
+    """Indices sorted longest first, cut into runs whose padded size (longest x count) fits the budget."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    chunks: list[list[int]] = []
+    for i in order:
+        current = chunks[-1] if chunks else None
+        # The chunk's first item is its longest, so padded size = lengths[first] * count.
+        fits = current is not None and len(current) < max_items and lengths[current[0]] * (len(current) + 1) <= max_tokens
+        if fits:
+            current.append(i)
+        else:
+            chunks.append([i])
+    return chunks
+
+
+class MicroBatcher:
+    def __init__(self, run: RunFn, settings: BatchSettings, max_queue: int, executor: ThreadPoolExecutor,
+                 on_batch: Callable[[int, float], None] | None = None):
+        self.run = run
+        self.settings = settings
+        self.max_queue = max_queue
+        self.executor = executor  # one thread shared by every batcher: the model never runs twice at once
+        self.on_batch = on_batch
+        self._queue: deque[_Job] = deque()
+        self._arrived = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._seconds_per_item = 0.01  # running estimate, for Retry-After
+
+    @property
+    def depth(self) -> int:
+        return len(self._queue)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        for job in self._queue:
+            if not job.future.done():
+                job.future.set_exception(RequestTimeout("server is shutting down"))
+
+    async def submit(self, key: str, items: list[Any], lengths: list[int], timeout_s: float) -> list[Any]:
+        if len(self._queue) >= self.max_queue:
+            raise Overloaded(
+                f"server is at capacity ({self.max_queue} requests queued); retry later", self.retry_after()
+            )
+        job = _Job(key, items, lengths, asyncio.get_running_loop().create_future())
+        self._queue.append(job)
+        self._arrived.set()
+        try:
+            return await asyncio.wait_for(asyncio.shield(job.future), timeout_s)
+        except asyncio.TimeoutError:
+            job.future.cancel()  # the worker skips cancelled jobs that are still queued
+            raise RequestTimeout(f"request did not finish within {timeout_s:g} s (--request-timeout)") from None
+        except asyncio.CancelledError:
+            job.future.cancel()  # the client went away: do not spend the model on it
+            raise
+
+    def retry_after(self) -> int:
+        queued_items = sum(len(job.items) for job in self._queue)
+        return max(1, math.ceil(queued_items * self._seconds_per_item))
+
+    async def _loop(self) -> None:
+        while True:
+            while not self._queue:
+                self._arrived.clear()
+                await self._arrived.wait()
+            batch = await self._collect()
+            if batch:
+                await self._execute(batch)
+
+    async def _collect(self) -> list[_Job]:
+        first = self._queue.popleft()
+        if first.future.done():
+            return []
+        batch = [first]
+        if not self.settings.enabled:
+            return batch
+        deadline = first.enqueued + self.settings.max_wait_ms / 1000
+        while not self._take_matching(batch):
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                break
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+            except asyncio.TimeoutError:
+                break
+        return batch
+
+    def _take_matching(self, batch: list[_Job]) -> bool:
+        """Move queued jobs for the same model into `batch` while they fit; True once the batch is full."""
+        count = sum(len(job.items) for job in batch)
+        longest = max(max(job.lengths, default=1) for job in batch)
+        for job in list(self._queue):
+            if job.future.done():
+                self._queue.remove(job)
+                continue
+            if job.key != batch[0].key:
+                continue
+            new_longest = max(longest, max(job.lengths, default=1))
+            if count + len(job.items) > self.settings.max_batch_size or \
+                    new_longest * (count + len(job.items)) > self.settings.max_batch_tokens:
+                return True
+            self._queue.remove(job)
+            batch.append(job)
+            count, longest = count + len(job.items), new_longest
+        return count >= self.settings.max_batch_size
+
+    async def _execute(self, batch: list[_Job]) -> None:
+        items = [item for job in batch for item in job.items]
+        lengths = [n for job in batch for n in job.lengths]
+        start = time.perf_counter()
+        try:
+            results = await asyncio.get_running_loop().run_in_executor(
+                self.executor, self._run_chunks, batch[0].key, items, lengths
+            )
+        except Exception as exc:  # noqa: BLE001 - the error belongs to the requests, not the loop
+            for job in batch:
+                if not job.future.done():
+                    job.future.set_exception(exc)
+            return
+        elapsed = time.perf_counter() - start
+        self._seconds_per_item = 0.8 * self._seconds_per_item + 0.2 * elapsed / max(1, len(items))
+        if self.on_batch:
+            self.on_batch(len(items), elapsed)
+        offset = 0
+        for job in batch:
+            if not job.future.done():
+                job.future.set_result(results[offset : offset + len(job.items)])
+            offset += len(job.items)
+
+    def _run_chunks(self, key: str, items: list[Any], lengths: list[int]) -> list[Any]:
+        results: list[Any] = [None] * len(items)
+        for chunk in split_by_budget(lengths, self.settings.max_batch_size, self.settings.max_batch_tokens):
+            for i, value in zip(chunk, self.run(key, [items[i] for i in chunk])):
+                results[i] = value
+        return results
