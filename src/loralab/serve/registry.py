@@ -14,7 +14,7 @@ from pathlib import Path
 from loralab.data.schemas import Document
 from loralab.errors import ConfigError, UnknownNameError
 from loralab.models.load import resolve_model
-from loralab.serve.adapters import attach_adapters, check_safetensors_model
+from loralab.serve.adapters import attach_adapters, check_adapter_folder, check_safetensors_model
 
 
 @dataclass
@@ -36,6 +36,8 @@ class ServeModels:
 
         if ranker_kind not in ("cross-encoder", "bi-encoder"):
             raise ConfigError(f"--ranker '{ranker_kind}': the server serves cross-encoder or bi-encoder")
+        for adapter_name, folder in (adapters or {}).items():
+            check_adapter_folder(adapter_name, folder)  # fail before the slow model load
         check_safetensors_model(resolve_model(model))
         ranker = build_ranker(ranker_config(ranker_kind, model=model, max_length=max_length, batch_size=batch_size))
         served = cls(ranker, ranker_kind, name or _default_name(model), dict(adapters or {}))
