@@ -110,3 +110,19 @@ register(
         description="SciFact train: 919 x {query, positive, 8 BM25 hard negatives}, disjoint from the test split",
     )
 )
+register(
+    DatasetSpec(
+        name="sst2",
+        kind="classify",
+        folder=BUILTIN_DIR / "sst2",
+        description="GLUE SST-2 sentiment: train 60,614 / validation 6,735 / test_glue_dev 872 (GLUE dev)",
+    )
+)
+register(
+    DatasetSpec(
+        name="imdb",
+        kind="classify",
+        folder=BUILTIN_DIR / "imdb",
+        description="aclImdb v1.0 sentiment: train 10,000 / test 5,000 (balanced sample)",
+    )
+)

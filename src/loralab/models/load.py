@@ -20,6 +20,12 @@ def cache_dir() -> Path:
 def resolve_model(spec: str | Path) -> str:
     """A local folder for aliases, folders and GGUF files; a hub id is passed through unchanged."""
     text = str(spec)
+    from loralab.models.adapters import find_adapter, full_model_dir
+
+    if (model_dir := full_model_dir(text)) is not None:
+        return str(model_dir)
+    if (adapter := find_adapter(text)) is not None:
+        return resolve_model(adapter.base)
     if text in PACKAGED:
         path = PACKAGED[text].require()
         return str(gguf_to_folder(path, name=text) if path.suffix == ".gguf" else path)
@@ -94,6 +100,14 @@ def _from_pretrained(factory, spec: str | Path, **kwargs):
         raise ModelError(f"cannot load model '{spec}' ({resolved}): {exc}") from None
 
 
+def _adapter_tokenizer(adapter):
+    from transformers import AutoTokenizer
+
+    if (adapter.adapter_dir / "tokenizer_config.json").is_file():
+        return AutoTokenizer.from_pretrained(str(adapter.adapter_dir))
+    return load_tokenizer(adapter.base)
+
+
 def load_tokenizer(spec: str | Path):
     from transformers import AutoTokenizer
 
@@ -115,6 +129,11 @@ def load_sequence_classifier(spec: str | Path, num_labels: int = 1, dtype: str =
     """
     from transformers import AutoModelForSequenceClassification
 
+    from loralab.models.adapters import find_adapter, load_adapter_classifier
+
+    if (adapter := find_adapter(spec)) is not None:
+        model = load_adapter_classifier(adapter, resolve_model(adapter.base), num_labels, dtype)
+        return _adapter_tokenizer(adapter), model, False
     _, (model, info) = _from_pretrained(
         AutoModelForSequenceClassification, spec, num_labels=num_labels, dtype=dtype, output_loading_info=True
     )

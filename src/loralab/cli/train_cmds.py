@@ -1,0 +1,77 @@
+"""`loralab train` and `loralab merge`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+console = Console()
+
+
+def train(
+    task: str = typer.Option("rerank", help="rerank | classify"),
+    method: str = typer.Option("lora", help="full | lora | qlora"),
+    model: str = typer.Option("minilm", help="backbone: alias, folder, GGUF or hub id"),
+    data: str = typer.Option("scifact-train", help="scifact-train, a groups JSONL, a BEIR folder; sst2/imdb for classify"),
+    out: Path = typer.Option(..., help="run folder (adapter/ or model/, metrics.json, curves.jsonl, checkpoints/)"),
+    resume: bool = typer.Option(False, help="continue from the last complete checkpoint in OUT"),
+    epochs: float = typer.Option(1.0),
+    max_steps: int = typer.Option(-1, help="stop after N optimizer steps (overrides epochs)"),
+    batch_size: int = typer.Option(8, help="groups (rerank) or examples (classify) per step"),
+    grad_accum: int = typer.Option(1),
+    lr: float = typer.Option(None, help="default: 2e-4 for LoRA/QLoRA, 3e-5 for full"),
+    head_lr: float = typer.Option(None, help="separate learning rate for the task head"),
+    max_length: int = typer.Option(256),
+    loss: str = typer.Option("listwise", help="rerank loss: listwise | bce"),
+    num_negatives: int = typer.Option(7),
+    r: int = typer.Option(16, help="LoRA rank"),
+    alpha: int = typer.Option(32, help="LoRA alpha"),
+    quant_type: str = typer.Option("nf4", help="QLoRA base: nf4 | fp4"),
+    double_quant: bool = typer.Option(True, help="QLoRA: quantize the quantization scales too"),
+    eval_steps: int = typer.Option(50),
+    save_steps: int = typer.Option(50),
+    max_train_examples: int = typer.Option(None),
+    max_eval_examples: int = typer.Option(200),
+    warmup_ratio: float = typer.Option(0.1),
+    gradient_checkpointing: bool = typer.Option(False),
+    report_to: list[str] = typer.Option([], help="tensorboard | mlflow | wandb (off by default)"),
+    seed: int = typer.Option(42),
+) -> None:
+    """Fine-tune a backbone with full, LoRA or QLoRA for re-ranking or classification."""
+    from loralab.methods.configs import method_config, train_config
+    from loralab.methods.train import train as run_training
+
+    options = {} if method == "full" else {"r": r, "alpha": alpha}
+    if method == "qlora":
+        options |= {"quant_type": quant_type, "double_quant": double_quant}
+    method_cfg = method_config(method, **options)
+    cfg = train_config(
+        task=task, data=data, model=model, max_length=max_length, epochs=epochs, max_steps=max_steps,
+        batch_size=batch_size, grad_accum=grad_accum, learning_rate=lr or (3e-5 if method == "full" else 2e-4),
+        head_learning_rate=head_lr, loss=loss, num_negatives=num_negatives, eval_steps=eval_steps,
+        save_steps=save_steps, max_train_examples=max_train_examples, max_eval_examples=max_eval_examples,
+        warmup_ratio=warmup_ratio, gradient_checkpointing=gradient_checkpointing, report_to=list(report_to), seed=seed,
+    )
+    result = run_training(method_cfg, cfg, out, resume=resume)
+    m = result.metrics
+    console.print(
+        f"done in {m['train_seconds']:.0f} s, {m['global_step']} steps; eval {m['eval']}; "
+        f"{m['artifact']}/ is {m['artifact_bytes'] / 1e6:.2f} MB; run folder {out}"
+    )
+
+
+def merge(
+    run: Path = typer.Argument(..., help="run folder with adapter/, or an adapter folder"),
+    out: Path = typer.Option(..., help="merged model folder to write"),
+) -> None:
+    """Merge a LoRA/QLoRA adapter into a full-precision copy of its base."""
+    from loralab.methods.merge import merge_run
+
+    console.print(f"merged model written to {merge_run(run, out)}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(train)
+    app.command()(merge)

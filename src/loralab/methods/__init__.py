@@ -1,0 +1,1 @@
+"""Adaptation methods (full, LoRA, QLoRA) as typed configs, and the one training path."""

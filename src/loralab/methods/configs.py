@@ -1,0 +1,107 @@
+"""Typed method and training configs; they round-trip to dicts and are saved in each run's manifest.
+
+QLoRA is LoRA with a quantized frozen base (torchtune style): `QLoraConfig` only adds the base's
+quantization fields; the training path is the same.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from loralab.errors import ConfigError, UnknownNameError
+
+
+@dataclass
+class FullConfig:
+    """Every weight trains."""
+
+    kind: ClassVar[str] = "full"
+
+
+@dataclass
+class LoraConfig:
+    """PEFT LoRA adapters on the attention/MLP projections; the task head trains in full (modules_to_save)."""
+
+    kind: ClassVar[str] = "lora"
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.1
+    target_modules: list[str] = field(default_factory=lambda: ["query", "key", "value", "dense"])
+    bias: str = "none"
+    modules_to_save: list[str] | None = None  # None: the model's head modules (classifier, pooler, score)
+
+
+@dataclass
+class QLoraConfig(LoraConfig):
+    """LoRA on a frozen 4-bit base: NF4 (or FP4), optional double quantization of the scales."""
+
+    kind: ClassVar[str] = "qlora"
+    quant_type: str = "nf4"
+    double_quant: bool = True
+    compute_dtype: str = "bfloat16"
+
+
+
+@dataclass
+class TrainConfig:
+    """How to train: data, schedule, evaluation and checkpointing."""
+
+    task: str = "rerank"  # rerank | classify
+    data: str = "scifact-train"
+    model: str = "minilm"
+    max_length: int = 256
+    epochs: float = 1.0
+    max_steps: int = -1
+    batch_size: int = 8  # groups (rerank) or examples (classify) per device step
+    grad_accum: int = 1
+    learning_rate: float = 2e-4
+    head_learning_rate: float | None = None  # new heads often need a larger step than the adapters
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    scheduler: str = "cosine"
+    loss: str = "listwise"  # rerank: listwise (softmax CE, positive vs negatives) | bce (pointwise)
+    num_negatives: int = 7
+    eval_fraction: float = 0.1
+    max_eval_examples: int = 200
+    max_train_examples: int | None = None
+    eval_steps: int = 50
+    save_steps: int = 50
+    save_total_limit: int = 2
+    logging_steps: int = 10
+    gradient_checkpointing: bool = False
+    report_to: list[str] = field(default_factory=list)  # tensorboard | mlflow | wandb; off by default
+    seed: int = 42
+    dataloader_workers: int = 0
+
+
+METHODS: dict[str, type] = {cls.kind: cls for cls in (FullConfig, LoraConfig, QLoraConfig)}
+
+
+def method_config(kind: str, **options: Any):
+    if kind not in METHODS:
+        raise UnknownNameError(f"unknown method '{kind}'; choose one of: {', '.join(METHODS)}")
+    cls = METHODS[kind]
+    valid = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(options) - valid)
+    if unknown:
+        raise ConfigError(f"method '{kind}' has no option {', '.join(unknown)}; valid: {', '.join(sorted(valid)) or 'none'}")
+    config = cls(**options)
+    if isinstance(config, QLoraConfig) and config.quant_type not in ("nf4", "fp4"):
+        raise ConfigError(f"qlora quant_type must be nf4 or fp4, got '{config.quant_type}'")
+    return config
+
+
+def to_dict(config) -> dict[str, Any]:
+    data = dataclasses.asdict(config)
+    kind = getattr(config, "kind", None)
+    return {"kind": kind, **data} if kind else data
+
+
+def train_config(**options: Any) -> TrainConfig:
+    valid = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(options) - valid)
+    if unknown:
+        raise ConfigError(f"training has no option {', '.join(unknown)}; valid: {', '.join(sorted(valid))}")
+    return TrainConfig(**{k: v for k, v in options.items() if v is not None})

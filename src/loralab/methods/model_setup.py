@@ -1,0 +1,87 @@
+"""Build the model to train for a (task, backbone, method): full weights, LoRA adapters, or LoRA on 4-bit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from loralab.methods.configs import FullConfig, LoraConfig, QLoraConfig
+from loralab.models.adapters import HEAD_NAMES, bnb_4bit_config, disable_packed_cpu_path
+from loralab.models.load import load_tokenizer, resolve_model
+from loralab.models.memory import parameter_bytes
+
+@dataclass
+class ParamCount:
+    trainable: int
+    total: int
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.trainable / max(self.total, 1)
+
+    def __str__(self) -> str:
+        return f"trainable {self.trainable:,} of {self.total:,} = {self.percent:.4f}%"
+
+
+def head_modules(model) -> list[str]:
+    """Names of the task-head modules present in this architecture (kept trainable and saved with adapters)."""
+    names = {name.split(".")[-1] for name, _ in model.named_modules()}
+    return [h for h in HEAD_NAMES if h in names]
+
+
+def load_base(factory, backbone: str, method, num_labels: int, gradient_checkpointing: bool = False):
+    """The base model for `method`; for QLoRA its linear layers are stored in 4-bit and frozen."""
+    path = resolve_model(backbone)
+    kwargs = {"num_labels": num_labels, "dtype": torch.float32}
+    if isinstance(method, QLoraConfig):
+        kwargs["quantization_config"] = bnb_4bit_config(method.quant_type, method.double_quant, method.compute_dtype)
+        kwargs["device_map"] = "cuda" if torch.cuda.is_available() else "cpu"
+    model = factory.from_pretrained(path, **kwargs)
+    if isinstance(method, QLoraConfig):
+        from peft import prepare_model_for_kbit_training
+
+        # Gradient checkpointing costs a lot of CPU time at this size; only on when asked for.
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing)
+        disable_packed_cpu_path(model)
+    return model
+
+
+def wrap_for_method(model, method):
+    """Apply LoRA via PEFT (never hand-written layers); full fine-tuning returns the model unchanged."""
+    if isinstance(method, FullConfig):
+        return model
+    from peft import LoraConfig as PeftLoraConfig
+    from peft import TaskType, get_peft_model
+
+    peft_config = PeftLoraConfig(
+        task_type=TaskType.SEQ_CLS,
+        r=method.r,
+        lora_alpha=method.alpha,
+        lora_dropout=method.dropout,
+        target_modules=list(method.target_modules),
+        bias=method.bias,
+        modules_to_save=method.modules_to_save if method.modules_to_save is not None else head_modules(model),
+    )
+    return get_peft_model(model, peft_config)
+
+
+def count_parameters(model) -> ParamCount:
+    if hasattr(model, "get_nb_trainable_parameters"):
+        trainable, total = model.get_nb_trainable_parameters()  # counts 4-bit packed params as 2 per byte
+        return ParamCount(int(trainable), int(total))
+    total = sum(p.numel() for p in model.parameters())
+    return ParamCount(sum(p.numel() for p in model.parameters() if p.requires_grad), total)
+
+
+def build_classifier(backbone: str, method: FullConfig | LoraConfig, num_labels: int, gradient_checkpointing: bool):
+    """(tokenizer, trainable model, parameter counts, stored base bytes) for a sequence classifier."""
+    from transformers import AutoModelForSequenceClassification
+
+    tokenizer = load_tokenizer(backbone)
+    model = load_base(AutoModelForSequenceClassification, backbone, method, num_labels, gradient_checkpointing)
+    if gradient_checkpointing and not isinstance(method, QLoraConfig):
+        model.gradient_checkpointing_enable()
+    base_bytes = parameter_bytes(model)
+    model = wrap_for_method(model, method)
+    return tokenizer, model, count_parameters(model), base_bytes

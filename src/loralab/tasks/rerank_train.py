@@ -1,0 +1,142 @@
+"""Re-ranker training data and losses: groups of (query, positive, hard negatives).
+
+Listwise: softmax cross-entropy over one positive and its negatives (the positive is index 0).
+Pointwise: binary cross-entropy on each (query, document) pair.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from loralab.data.beir import load_beir
+from loralab.data.jsonl import iter_jsonl, require_str
+from loralab.data.registry import BUILTIN_DIR, get_spec
+from loralab.errors import DataError
+
+
+@dataclass
+class TrainGroup:
+    query_id: str
+    query: str
+    positive: str
+    negatives: list[str]
+
+
+def _doc_text(value, path: Path, lineno: int, field: str) -> str:
+    if isinstance(value, str) and value.strip():
+        return value
+    if isinstance(value, dict) and isinstance(value.get("text"), str):
+        title = value.get("title") or ""
+        return f"{title} {value['text']}".strip()
+    raise DataError(f"{path}:{lineno}: field '{field}' must be a non-empty string or an object with 'text'")
+
+
+def read_groups_jsonl(path: Path) -> list[TrainGroup]:
+    """Rows {query, positive, negatives[, query_id]}; documents are strings or {_id, title, text}."""
+    groups = []
+    for lineno, row in iter_jsonl(path):
+        negatives = row.get("negatives")
+        if not isinstance(negatives, list) or not negatives:
+            raise DataError(f"{path}:{lineno}: field 'negatives' must be a non-empty list")
+        groups.append(
+            TrainGroup(
+                query_id=str(row.get("query_id", lineno)),
+                query=require_str(row, "query", path, lineno),
+                positive=_doc_text(row.get("positive"), path, lineno, "positive"),
+                negatives=[_doc_text(n, path, lineno, f"negatives[{i}]") for i, n in enumerate(negatives)],
+            )
+        )
+    if not groups:
+        raise DataError(f"{path}: no training groups")
+    return groups
+
+
+def groups_from_beir(folder: Path, split: str = "train", num_negatives: int = 8) -> list[TrainGroup]:
+    """Positives from the split's qrels; negatives are BM25's top non-relevant documents."""
+    from loralab.retrieval.bm25 import bm25_search
+
+    corpus, queries, qrels = load_beir(folder, split)
+    ranking, _ = bm25_search(corpus, queries, k=num_negatives + 20)
+    groups = []
+    for qid, judged in qrels.items():
+        negatives = [corpus[d].full_text for d, _ in ranking.ranked(qid) if judged.get(d, 0) <= 0][:num_negatives]
+        for docid, grade in judged.items():
+            if grade > 0 and docid in corpus and negatives:
+                groups.append(TrainGroup(qid, queries[qid], corpus[docid].full_text, negatives))
+    return groups
+
+
+def load_training_groups(spec: str) -> list[TrainGroup]:
+    """A registered training set (e.g. scifact-train), a groups JSONL file, or a BEIR folder with train qrels."""
+    path = Path(spec)
+    if not path.exists():
+        registered = get_spec(spec)
+        if registered.kind != "train":
+            return groups_from_beir(registered.folder)
+        return read_groups_jsonl(next(iter(sorted(registered.folder.glob("*.jsonl*")))))
+    if path.is_dir():
+        return groups_from_beir(path)
+    return read_groups_jsonl(path)
+
+
+def split_by_query(groups: list[TrainGroup], eval_fraction: float, seed: int) -> tuple[list, list]:
+    """Hold out whole queries, so no query is in both training and evaluation."""
+    qids = sorted({g.query_id for g in groups})
+    random.Random(seed).shuffle(qids)
+    held = set(qids[: int(round(len(qids) * eval_fraction))])
+    return [g for g in groups if g.query_id not in held], [g for g in groups if g.query_id in held]
+
+
+class GroupDataset(torch.utils.data.Dataset):
+    def __init__(self, groups: list[TrainGroup], num_negatives: int):
+        self.groups = [g for g in groups if len(g.negatives) >= num_negatives]
+        if not self.groups:
+            raise DataError(f"no training group has {num_negatives} negatives; lower num_negatives")
+        self.num_negatives = num_negatives
+        # Character length of the longest document stands in for token length in length-grouped sampling.
+        self.lengths = [max(len(g.positive), *(len(n) for n in g.negatives[:num_negatives])) for g in self.groups]
+
+    def __len__(self) -> int:
+        return len(self.groups)
+
+    def __getitem__(self, i: int) -> dict:
+        g = self.groups[i]
+        return {"query": g.query, "docs": [g.positive, *g.negatives[: self.num_negatives]]}
+
+
+@dataclass
+class GroupCollator:
+    """Tokenizes each group's (query, doc) pairs with dynamic padding; the positive is always index 0."""
+
+    tokenizer: object
+    max_length: int
+
+    def __call__(self, items: list[dict]) -> dict[str, torch.Tensor]:
+        queries = [item["query"] for item in items for _ in item["docs"]]
+        docs = [doc for item in items for doc in item["docs"]]
+        batch = self.tokenizer(queries, docs, truncation=True, max_length=self.max_length, padding=True, return_tensors="pt")
+        batch["labels"] = torch.zeros(len(items), dtype=torch.long)
+        return dict(batch)
+
+
+def group_loss(logits: torch.Tensor, labels: torch.Tensor, loss: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """(loss, logits reshaped to [groups, 1 + negatives])."""
+    grouped = logits.view(labels.shape[0], -1)
+    if loss == "listwise":
+        return F.cross_entropy(grouped, labels), grouped
+    targets = torch.zeros_like(grouped)
+    targets[:, 0] = 1.0
+    return F.binary_cross_entropy_with_logits(grouped, targets), grouped
+
+
+def group_metrics(eval_pred) -> dict[str, float]:
+    """MRR and accuracy@1 of the positive among its group (a cheap proxy for NDCG during training)."""
+    logits = eval_pred.predictions[0] if isinstance(eval_pred.predictions, tuple) else eval_pred.predictions
+    ranks = (logits > logits[:, :1]).sum(axis=1) + 1
+    return {"mrr": float(np.mean(1.0 / ranks)), "accuracy": float(np.mean(ranks == 1))}

@@ -1,0 +1,159 @@
+"""The one training path on tiny random models: LoRA, QLoRA and full, rerank and classify, resume."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from loralab.methods.configs import method_config, train_config
+from loralab.methods.train import train
+
+
+@pytest.fixture
+def groups_file(tmp_path) -> Path:
+    rows = []
+    for i in range(24):
+        topic = ["fleas", "concrete", "cats", "tea"][i % 4]
+        rows.append({
+            "query_id": f"q{i}", "query": f"question {i} about {topic}",
+            "positive": {"_id": f"p{i}", "title": topic, "text": f"all about {topic} and more {topic}"},
+            "negatives": [f"unrelated text number {i} {j}" for j in range(4)],
+        })
+    path = tmp_path / "groups.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.fixture
+def labeled_folder(tmp_path) -> Path:
+    folder = tmp_path / "sentiment"
+    folder.mkdir()
+    good = ["great film", "loved it", "wonderful acting", "a delight", "superb and moving"]
+    bad = ["awful film", "hated it", "terrible acting", "a bore", "dull and pointless"]
+    rows = [{"text": t, "label": 1} for t in good] + [{"text": t, "label": 0} for t in bad]
+    (folder / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows * 3))
+    (folder / "validation.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return folder
+
+
+def _cfg(model, data, **kw):
+    base = dict(model=str(model), data=str(data), max_steps=6, batch_size=4, eval_steps=3, save_steps=3,
+                logging_steps=1, max_length=32, num_negatives=3, learning_rate=1e-3, eval_fraction=0.25)
+    return train_config(**{**base, **kw})
+
+
+def test_lora_rerank_trains_and_saves_a_peft_adapter(tmp_path, tiny_bert, groups_file):
+    from peft import PeftModel
+    from transformers import AutoModelForSequenceClassification
+
+    result = train(method_config("lora", r=4, alpha=8, target_modules=["query", "value"]),
+                   _cfg(tiny_bert, groups_file), tmp_path / "run")
+    run = result.run_dir
+    m = result.metrics
+    assert 0 < m["trainable_params"] < m["total_params"] and 0 < m["trainable_percent"] < 100
+    assert (run / "adapter" / "adapter_model.safetensors").is_file() and m["artifact_bytes"] > 0
+    assert not list((run / "adapter").glob("*.bin")) and not list((run / "adapter").glob("*.pt"))
+    curves = [json.loads(line) for line in (run / "curves.jsonl").read_text().splitlines()]
+    assert any("loss" in c for c in curves) and any("eval_mrr" in c for c in curves)
+    assert {"config", "packages", "data_sha256"} <= set(json.loads((run / "manifest.json").read_text()))
+    base = AutoModelForSequenceClassification.from_pretrained(str(tiny_bert), num_labels=1)
+    loaded = PeftModel.from_pretrained(base, str(run / "adapter"))  # PEFT-native artifact
+    assert any("lora_A" in n for n, _ in loaded.named_parameters())
+
+    from loralab.data.schemas import Document
+    from loralab.rankers.registry import build_ranker, ranker_config
+
+    ranker = build_ranker(ranker_config("cross-encoder", model=str(run)))  # `--model RUNDIR` works
+    assert not ranker.head_is_new
+    assert len(ranker.score("question about fleas", [Document("a", "fleas"), Document("b", "tea")])) == 2
+
+
+def test_full_finetune_classify_updates_every_layer(tmp_path, tiny_bert, labeled_folder):
+    from safetensors.torch import load_file
+
+    result = train(method_config("full"), _cfg(tiny_bert, labeled_folder, task="classify", max_steps=8,
+                                               eval_steps=4, save_steps=4), tmp_path / "full")
+    assert result.metrics["trainable_params"] == result.metrics["total_params"]
+    assert {"eval_accuracy", "eval_macro_f1"} <= set(result.metrics["eval"])
+    before = load_file(str(tiny_bert / "model.safetensors"))
+    after = load_file(str(result.run_dir / "model" / "model.safetensors"))
+    for layer in (0, 1):
+        key = f"encoder.layer.{layer}.attention.self.query.weight"
+        assert not (before[key] == after[f"bert.{key}"]).all(), f"layer {layer} did not train"
+
+
+def test_qlora_stores_the_base_in_4bit(tmp_path, tiny_bert, groups_file):
+    pytest.importorskip("bitsandbytes")
+    result = train(method_config("qlora", r=4, alpha=8, target_modules=["query", "value"]),
+                   _cfg(tiny_bert, groups_file, max_steps=3), tmp_path / "qlora")
+    stored = result.metrics["base_param_bytes"]
+    assert stored["quantized_linear"] > 0
+    # 32x32 layers carry their own 256-entry code books, so the ratio is far above NF4's ~0.13 here
+    # (all-MiniLM-L6-v2 measures 4.16 bits/param); it must still be well under fp32 and fp16.
+    assert stored["quantized_linear"] <= 0.4 * stored["quantized_linear_fp32_equiv"]
+    assert json.loads((result.run_dir / "train_config.json").read_text())["method"]["kind"] == "qlora"
+
+
+def test_merge_writes_a_plain_model(tmp_path, tiny_bert, groups_file):
+    from loralab.methods.merge import merge_run
+
+    run = train(method_config("lora", r=4, alpha=8, target_modules=["query", "value"]),
+                _cfg(tiny_bert, groups_file, max_steps=3), tmp_path / "run").run_dir
+    merged = merge_run(run, tmp_path / "merged")
+    assert (merged / "model.safetensors").is_file() and not (merged / "adapter_config.json").exists()
+
+
+def _train_cli(out: Path, model: Path, data: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "loralab.cli.main", "train", "--task", "rerank", "--method", "lora",
+            "--model", str(model), "--data", str(data), "--out", str(out), "--max-steps", "16", "--batch-size", "2",
+            "--save-steps", "4", "--eval-steps", "4", "--max-length", "32", "--num-negatives", "3",
+            "--lr", "1e-3", "--seed", "7", *extra]
+
+
+def test_killed_training_resumes_to_the_same_result(tmp_path, tiny_bert, groups_file):
+    env = {**os.environ, "TOKENIZERS_PARALLELISM": "false"}
+    reference = tmp_path / "reference"
+    subprocess.run(_train_cli(reference, tiny_bert, groups_file), check=True, env=env, capture_output=True)
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(_train_cli(killed, tiny_bert, groups_file), env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not (killed / "checkpoints" / "checkpoint-8" / "trainer_state.json").exists():
+        assert proc.poll() is None and time.time() < deadline, "training ended before it could be killed"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "metrics.json").exists()
+    resumed = subprocess.run(_train_cli(killed, tiny_bert, groups_file, "--resume"), env=env,
+                             capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    ref_metrics = json.loads((reference / "metrics.json").read_text())
+    new_metrics = json.loads((killed / "metrics.json").read_text())
+    assert new_metrics["resumed_from"] and new_metrics["global_step"] == 16
+    assert new_metrics["eval"]["eval_loss"] == pytest.approx(ref_metrics["eval"]["eval_loss"], abs=1e-3)
+    steps = [json.loads(line)["step"] for line in (killed / "curves.jsonl").read_text().splitlines()]
+    assert steps == sorted(steps)
+
+
+def test_existing_run_folder_needs_resume(tmp_path, tiny_bert, groups_file):
+    from loralab.errors import ConfigError
+
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "file").write_text("x")
+    with pytest.raises(ConfigError, match="--resume"):
+        train(method_config("lora"), _cfg(tiny_bert, groups_file), tmp_path / "busy")
+
+
+def test_bad_training_rows_are_named(tmp_path):
+    from loralab.errors import DataError
+    from loralab.tasks.rerank_train import read_groups_jsonl
+
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"query": "q", "positive": "p", "negatives": []}\n')
+    with pytest.raises(DataError, match=r"bad\.jsonl:1: field 'negatives'"):
+        read_groups_jsonl(path)
