@@ -25,6 +25,7 @@ def _register() -> None:
 
     for module in (info_cmds, rank_cmds, compare_cmd, train_cmds):
         module.register(app)
+    __import__("loralab.cli.retrieval_cmds", fromlist=["register"]).register(app)  # index, search, retrieve-eval
     __import__("loralab.cli.serve_cmd", fromlist=["register"]).register(app)  # serve
 
 

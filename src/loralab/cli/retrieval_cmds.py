@@ -1,0 +1,175 @@
+"""`loralab index`, `loralab search` and `loralab retrieve-eval`: thin wrappers over loralab.retrieval."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from loralab.errors import ConfigError
+
+console = Console()
+
+_MODE_HELP = "bm25 | dense | hybrid"
+
+
+def _index_config(index_dir: Path, dense: bool | None, bm25: bool | None, model: str | None,
+                  chunk_tokens: int | None, overlap: int | None, query_prefix: str | None,
+                  document_prefix: str | None, stemmer: str | None):
+    """The existing index's config with only the options given on this command line changed."""
+    from loralab.retrieval.bm25 import BM25Config
+    from loralab.retrieval.chunking import ChunkConfig
+    from loralab.retrieval.dense import DenseConfig
+    from loralab.retrieval.index import IndexConfig
+
+    manifest = index_dir / "index.json"
+    base = IndexConfig.from_dict(json.loads(manifest.read_text())["config"]) if manifest.is_file() else IndexConfig()
+    chunking = ChunkConfig(chunk_tokens or base.chunking.max_tokens, base.chunking.overlap if overlap is None else overlap)
+    bm25_cfg = base.bm25 if bm25 is None else (base.bm25 or BM25Config()) if bm25 else None
+    if bm25_cfg is not None and stemmer is not None:
+        bm25_cfg = replace(bm25_cfg, stemmer=None if stemmer == "none" else stemmer)
+    dense_cfg = base.dense if dense is None else (base.dense or DenseConfig()) if dense else None
+    if dense_cfg is not None:
+        changes = {"model": model, "query_prefix": query_prefix, "document_prefix": document_prefix}
+        dense_cfg = replace(dense_cfg, **{k: v for k, v in changes.items() if v is not None})
+    return IndexConfig(chunking=chunking, bm25=bm25_cfg, dense=dense_cfg, tokenizer=model or base.tokenizer)
+
+
+def index(
+    index_dir: Path = typer.Option(..., help="folder that holds (or will hold) the index"),
+    dataset: str = typer.Option(None, help="add this dataset's corpus (name or BEIR folder)"),
+    add: Path = typer.Option(None, help="add/replace documents from a corpus file (BEIR jsonl: _id, title, text)"),
+    delete: list[str] = typer.Option(None, help="delete a document by id (repeatable)"),
+    dense: bool = typer.Option(None, "--dense/--no-dense", help="dense vectors in Chroma (default on)"),
+    bm25: bool = typer.Option(None, "--bm25/--no-bm25", help="BM25 with bm25s (default on)"),
+    model: str = typer.Option(None, help="dense encoder (default minilm)"),
+    chunk_tokens: int = typer.Option(None, help="tokens per chunk (default 512, capped by the encoder)"),
+    overlap: int = typer.Option(None, help="tokens shared by neighbouring chunks (default 50)"),
+    query_prefix: str = typer.Option(None, help='e.g. "query: " for e5 models'),
+    document_prefix: str = typer.Option(None, help='e.g. "passage: " for e5 models'),
+    stemmer: str = typer.Option(None, help="PyStemmer language for BM25, or 'none' (default english)"),
+    limit: int = typer.Option(None, help="only the first N documents (quick runs)"),
+    json_out: bool = typer.Option(False, "--json", help="print index stats as one JSON line last"),
+) -> None:
+    """Build or update a retrieval index: add documents (idempotent by id) or delete them."""
+    from loralab.data.beir import read_corpus
+    from loralab.data.registry import load_rerank_dataset
+    from loralab.retrieval.index import RetrievalIndex
+
+    config = _index_config(index_dir, dense, bm25, model, chunk_tokens, overlap, query_prefix, document_prefix, stemmer)
+    idx = RetrievalIndex.create(index_dir, config)
+    if idx.recovered:
+        console.print("[yellow]note:[/yellow] an interrupted write was found and repaired")
+    docs = []
+    if dataset:
+        docs += list(load_rerank_dataset(dataset).corpus.values())
+    if add:
+        docs += list(read_corpus(add).values())
+    if limit:
+        docs = docs[:limit]
+    added = idx.add(docs, show_progress=True) if docs else None
+    removed = idx.delete(delete) if delete else 0
+    stats = idx.stats()
+    idx.close()
+    if added:
+        console.print(f"added {added['documents']} documents as {added['chunks']} chunks ({added['embedded']} embedded)")
+    if delete:
+        console.print(f"deleted {len(delete)} document ids ({removed} chunks)")
+    console.print(f"index {index_dir}: " + ", ".join(f"{k} {v}" for k, v in stats.items()))
+    if json_out:
+        print(json.dumps(stats))
+
+
+def search(
+    query: str = typer.Argument(..., help="the query text"),
+    index_dir: Path = typer.Option(..., help="an index built by `loralab index`"),
+    mode: str = typer.Option("hybrid", help=_MODE_HELP),
+    k: int = typer.Option(10, "-k", help="results to show"),
+    retrieve_k: int = typer.Option(100, help="documents retrieved before re-ranking"),
+    rerank: str = typer.Option(None, help="re-ranker: kind:model (bi-encoder:minilm), a run folder, or a model"),
+    fusion: str = typer.Option("rrf", help="hybrid fusion: rrf | weighted"),
+    alpha: float = typer.Option(0.5, help="weighted fusion: weight of dense scores"),
+    where: str = typer.Option(None, help='dense metadata filter as JSON, e.g. \'{"doc_id": "d1"}\''),
+    json_out: bool = typer.Option(False, "--json", help="print results as one JSON line"),
+) -> None:
+    """Search an index; optionally re-rank what was retrieved."""
+    from loralab.retrieval.hybrid import FusionConfig
+    from loralab.retrieval.index import RetrievalIndex
+    from loralab.retrieval.pipeline import reranker_from_spec, retrieve_and_rerank
+
+    idx = RetrievalIndex.open(index_dir)
+    ranker = reranker_from_spec(rerank) if rerank else None
+    result = retrieve_and_rerank(
+        idx, {"q": query}, ranker, mode=mode, k=max(retrieve_k, k) if ranker else k, n=k,
+        fusion=FusionConfig(fusion, alpha), where=_parse_where(where),
+    )
+    hits = result.final.ranked("q")
+    docs = idx.documents([d for d, _ in hits])
+    idx.close()
+    if json_out:
+        print(json.dumps([{"doc_id": d, "score": s, "title": docs[d].title} for d, s in hits]))
+        return
+    table = Table("rank", "doc_id", "score", "title / text", title=f"{mode}{' + ' + rerank if rerank else ''}: {query}")
+    for rank, (doc_id, score) in enumerate(hits, start=1):
+        doc = docs[doc_id]
+        table.add_row(str(rank), doc_id, f"{score:.4f}", (doc.title + " | " if doc.title else "") + doc.text[:100])
+    console.print(table)
+
+
+def _parse_where(text: str | None):
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"--where is not valid JSON ({exc}); example: '{{\"doc_id\": \"d1\"}}'") from None
+    if not isinstance(value, dict):
+        raise ConfigError("--where must be a JSON object, e.g. '{\"doc_id\": \"d1\"}'")
+    return value
+
+
+def retrieve_eval(
+    dataset: str = typer.Option(..., help="dataset whose queries and qrels score the retrieval"),
+    index_dir: Path = typer.Option(..., help="an index holding that dataset's corpus"),
+    mode: str = typer.Option("hybrid", help=_MODE_HELP),
+    fusion: str = typer.Option("rrf", help="hybrid fusion: rrf | weighted"),
+    alpha: float = typer.Option(0.5, help="weighted fusion: weight of dense scores"),
+    k: int = typer.Option(100, "-k", help="documents retrieved per query"),
+    rerank: str = typer.Option(None, help="also re-rank the top k: kind:model, a run folder, or a model"),
+    limit: int = typer.Option(None, help="only the first N queries"),
+    json_out: bool = typer.Option(False, "--json", help="print metrics as one JSON line last"),
+) -> None:
+    """NDCG@10 and Recall@100 of an index's retrieval (and of a re-ranker on top) on a dataset."""
+    from loralab.data.registry import load_rerank_dataset
+    from loralab.retrieval.hybrid import FusionConfig
+    from loralab.retrieval.index import RetrievalIndex
+    from loralab.retrieval.pipeline import evaluate_pipeline, reranker_from_spec
+
+    data = load_rerank_dataset(dataset)
+    if limit:
+        data = data.limited(max_queries=limit)
+    idx = RetrievalIndex.open(index_dir)
+    ranker = reranker_from_spec(rerank) if rerank else None
+    retrieved, reranked = evaluate_pipeline(idx, data, ranker, mode=mode, k=k, fusion=FusionConfig(fusion, alpha))
+    idx.close()
+    label = mode if mode != "hybrid" else f"hybrid-{fusion}" + (f"-{alpha}" if fusion == "weighted" else "")
+    table = Table("stage", "ndcg@10", "recall@100", "mrr@10", title=f"{label} on {data.name} ({retrieved.num_queries} queries)")
+    rows = [(label, retrieved)] + ([(f"+ rerank {rerank}", reranked)] if reranked else [])
+    for name, m in rows:
+        table.add_row(name, *(f"{m.values[key]:.4f}" for key in ("ndcg@10", "recall@100", "mrr@10")))
+    console.print(table)
+    if json_out:
+        out = {"mode": label, **retrieved.values, "num_queries": retrieved.num_queries}
+        if reranked:
+            out["reranked"] = {"ranker": rerank, **reranked.values}
+        print(json.dumps(out))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(index)
+    app.command()(search)
+    app.command("retrieve-eval")(retrieve_eval)

@@ -1,0 +1,260 @@
+"""A retrieval index in one folder: chunk store (SQLite), BM25 (bm25s) and dense vectors (Chroma).
+
+Layout: `index.json` (config), `store.sqlite` (documents, chunks, BM25 tokens: the source of truth),
+`bm25/` (generations of the bm25s matrix), `chroma/` (the embedded vector store).
+
+Crash safety: an add writes vectors first (idempotent upserts keyed by content-hashed chunk ids), then commits
+the store in one SQLite transaction (the commit point), then drops superseded vectors and rebuilds BM25.
+A `pending` flag is set for the whole operation; whoever opens the index next and finds it set reconciles
+the derived indexes with the store (drop orphan vectors, embed any missing, rebuild BM25). So a killed add
+is either fully visible or not at all, and re-running it skips the vectors already written. One writer at
+a time is assumed (as with any embedded store).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from loralab.data.schemas import Document, Ranking
+from loralab.errors import ConfigError, DataError
+from loralab.retrieval.bm25 import BM25Config, BM25Index, bm25_tokens
+from loralab.retrieval.chunking import ChunkConfig, chunk_documents
+from loralab.retrieval.dense import DenseConfig, DenseEncoder, dense_search
+from loralab.retrieval.hybrid import FusionConfig, fuse, pool_to_documents
+from loralab.retrieval.store import ChunkStore
+from loralab.retrieval.vector_store import ChromaVectorStore, VectorStore, Where
+from loralab.runs import atomic_write_json
+
+MODES = ("bm25", "dense", "hybrid")
+EMBED_BATCH = 256  # chunks embedded and upserted per step: a crash loses at most this much embedding work
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    chunking: ChunkConfig = field(default_factory=ChunkConfig)
+    bm25: BM25Config | None = field(default_factory=BM25Config)
+    dense: DenseConfig | None = field(default_factory=DenseConfig)
+    tokenizer: str = "minilm"  # counts chunk tokens when there is no dense model (else the dense model's)
+
+    def __post_init__(self) -> None:
+        if self.bm25 is None and self.dense is None:
+            raise ConfigError("an index needs BM25, dense, or both (pass --bm25 and/or --dense)")
+
+    def to_dict(self) -> dict:
+        return {
+            "chunking": self.chunking.to_dict(), "bm25": self.bm25.to_dict() if self.bm25 else None,
+            "dense": self.dense.to_dict() if self.dense else None, "tokenizer": self.tokenizer,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> IndexConfig:
+        return cls(
+            chunking=ChunkConfig(**data["chunking"]), bm25=BM25Config(**data["bm25"]) if data.get("bm25") else None,
+            dense=DenseConfig(**data["dense"]) if data.get("dense") else None, tokenizer=data.get("tokenizer", "minilm"),
+        )
+
+
+def chunk_doc_id(chunk_id: str) -> str:
+    """Chunk ids are `<doc_id>#<index>@<hash>`; doc ids may contain '#', the suffix never does."""
+    return chunk_id.rsplit("#", 1)[0]
+
+
+class RetrievalIndex:
+    def __init__(self, folder: Path, config: IndexConfig, vector_store: VectorStore | None = None):
+        self.folder = Path(folder)
+        self.config = config
+        self.store = ChunkStore(self.folder / "store.sqlite")
+        self.vectors = None
+        if config.dense is not None:
+            self.vectors = vector_store or ChromaVectorStore(self.folder / "chroma")
+        self.bm25 = BM25Index.load(self.folder / "bm25", config.bm25) if config.bm25 else None
+        self._encoder: DenseEncoder | None = None
+        self._tokenizer = None
+        self.recovered = False
+        if self.needs_recovery():
+            self.recover()
+
+    @classmethod
+    def create(cls, folder: Path, config: IndexConfig, vector_store: VectorStore | None = None) -> RetrievalIndex:
+        """A new index, or the existing one at `folder` when it was built with the same config."""
+        folder = Path(folder)
+        manifest = folder / "index.json"
+        if manifest.is_file():
+            existing = json.loads(manifest.read_text())
+            if existing.get("config") != config.to_dict():
+                raise ConfigError(
+                    f"{folder} already holds an index built with a different config ({existing.get('config')}); "
+                    "use another --index-dir or delete that folder"
+                )
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+            atomic_write_json(manifest, {"version": 1, "created_at": time.time(), "config": config.to_dict()})
+        return cls(folder, config, vector_store)
+
+    @classmethod
+    def open(cls, folder: Path, vector_store: VectorStore | None = None) -> RetrievalIndex:
+        manifest = Path(folder) / "index.json"
+        if not manifest.is_file():
+            raise DataError(f"{folder}: no retrieval index here (no index.json); build one with `loralab index`")
+        return cls(folder, IndexConfig.from_dict(json.loads(manifest.read_text())["config"]), vector_store)
+
+    def close(self) -> None:
+        self.store.close()
+
+    @property
+    def encoder(self) -> DenseEncoder:
+        if self.config.dense is None:
+            raise ConfigError(f"{self.folder}: this index has no dense part; rebuild it with `loralab index --dense`")
+        if self._encoder is None:
+            self._encoder = DenseEncoder(self.config.dense)
+        return self._encoder
+
+    @property
+    def tokenizer(self):
+        if self._tokenizer is None:
+            if self.config.dense is not None:
+                self._tokenizer = self.encoder.tokenizer
+            else:
+                from loralab.models.load import load_tokenizer
+
+                self._tokenizer = load_tokenizer(self.config.tokenizer)
+        return self._tokenizer
+
+    # ---- writes -------------------------------------------------------------------------------------
+    def add(self, docs: Iterable[Document], show_progress: bool = False) -> dict[str, int]:
+        """Insert or replace documents by id; idempotent, and safe to re-run after a crash."""
+        unique = list({d.id: d for d in docs}.values())  # last copy of a repeated id wins
+        if not unique:
+            return {"documents": 0, "chunks": 0, "embedded": 0}
+        chunks = chunk_documents(unique, self.tokenizer, self.chunking_for_model())
+        tokens = bm25_tokens([c.text for c in chunks], self.config.bm25) if self.config.bm25 else [[] for _ in chunks]
+        self.store.set_meta("pending", "1")
+        embedded = self._embed_missing(chunks, show_progress) if self.vectors is not None else 0
+        stale = self.store.replace_documents(unique, chunks, tokens)
+        if self.vectors is not None and stale:
+            self.vectors.delete(sorted(stale))
+        self._rebuild_bm25()
+        self.store.set_meta("pending", "0")
+        return {"documents": len(unique), "chunks": len(chunks), "embedded": embedded}
+
+    def delete(self, doc_ids: Iterable[str]) -> int:
+        """Remove documents by id (unknown ids are ignored); returns how many chunks went."""
+        self.store.set_meta("pending", "1")
+        removed = self.store.delete_documents(list(doc_ids))
+        if self.vectors is not None and removed:
+            self.vectors.delete(sorted(removed))
+        self._rebuild_bm25()
+        self.store.set_meta("pending", "0")
+        return len(removed)
+
+    def chunking_for_model(self) -> ChunkConfig:
+        """Chunks never exceed what the dense encoder reads (minus [CLS]/[SEP])."""
+        cfg = self.config.chunking
+        if self.config.dense is None:
+            return cfg
+        limit = self.config.dense.max_length - 2
+        return cfg if cfg.max_tokens <= limit else ChunkConfig(limit, min(cfg.overlap, limit // 2 - 1))
+
+    def _embed_missing(self, chunks, show_progress: bool) -> int:
+        have = self.vectors.contains([c.id for c in chunks])
+        todo = [c for c in chunks if c.id not in have]
+        steps = range(0, len(todo), EMBED_BATCH)
+        for start in tqdm(steps, desc="embed", unit=f"x{EMBED_BATCH} chunks", disable=not show_progress):
+            part = todo[start : start + EMBED_BATCH]
+            vectors = self.encoder.embed_documents([c.text for c in part])
+            self.vectors.upsert([c.id for c in part], vectors, [c.metadata() for c in part])
+        return len(todo)
+
+    def _rebuild_bm25(self) -> None:
+        if self.config.bm25 is None:
+            return
+        ids, tokens = self.store.bm25_corpus()
+        self.bm25 = BM25Index.build(self.config.bm25, ids, tokens, generation=self.store.generation)
+        self.bm25.save(self.folder / "bm25")
+
+    # ---- recovery -----------------------------------------------------------------------------------
+    def needs_recovery(self) -> bool:
+        if self.store.get_meta("pending", "0") == "1":
+            return True
+        if self.config.bm25 is None:
+            return False
+        saved = self.bm25.generation if self.bm25 is not None else 0  # a fresh index has saved nothing yet
+        return saved != self.store.generation
+
+    def recover(self) -> None:
+        """Make BM25 and the vector store agree with the committed store again."""
+        if self.vectors is not None:
+            want = set(self.store.chunk_ids())
+            have = self.vectors.ids()
+            if have - want:
+                self.vectors.delete(sorted(have - want))
+            missing = want - have
+            if missing:
+                rows = self.store.chunk_rows(sorted(missing))
+                self._upsert_rows(rows)
+        self._rebuild_bm25()
+        self.store.set_meta("pending", "0")
+        self.recovered = True
+
+    def _upsert_rows(self, rows: dict[str, dict]) -> None:
+        ids = list(rows)
+        for start in range(0, len(ids), EMBED_BATCH):
+            part = ids[start : start + EMBED_BATCH]
+            vectors = self.encoder.embed_documents([rows[i]["text"] for i in part])
+            metas = [{k: v for k, v in rows[i].items() if k != "text"} for i in part]
+            self.vectors.upsert(part, vectors, metas)
+
+    # ---- reads --------------------------------------------------------------------------------------
+    def search_chunks(self, queries: dict[str, str], mode: str, k: int, where: Where | None = None) -> Ranking:
+        """Top-k chunk ids per query from one retriever ('bm25' or 'dense')."""
+        if mode == "bm25":
+            if self.bm25 is None:
+                raise ConfigError(f"{self.folder}: this index has no BM25 part; rebuild it with `loralab index --bm25`")
+            if where:
+                raise ConfigError("metadata filters apply to dense search only; use --mode dense or drop the filter")
+            return self.bm25.search(queries, k)
+        if mode == "dense":
+            return dense_search(self.encoder, self.vectors, queries, k, where=where)
+        raise ConfigError(f"unknown retrieval mode '{mode}'; choose one of: bm25, dense")
+
+    def search(
+        self, queries: dict[str, str], mode: str = "hybrid", k: int = 100,
+        fusion: FusionConfig = FusionConfig(), where: Where | None = None,
+    ) -> Ranking:
+        """Top-k documents per query (each scored by its best chunk)."""
+        if mode not in MODES:
+            raise ConfigError(f"unknown retrieval mode '{mode}'; choose one of: {', '.join(MODES)}")
+        if mode != "hybrid":
+            return self._documents(queries, mode, k, where)
+        return fuse(self._documents(queries, "dense", k, where), self._documents(queries, "bm25", k, where), fusion).top(k)
+
+    def _documents(self, queries: dict[str, str], mode: str, k: int, where: Where | None) -> Ranking:
+        # A document's first chunk in score order is its best, so top-k documents are exact as soon as
+        # the chunk list holds k distinct documents; documents rarely have many chunks, so 2k usually does.
+        n_chunks = self.store.count()[1]
+        fetch = min(2 * k, n_chunks)
+        while True:
+            chunks = self.search_chunks(queries, mode, fetch, where)
+            docs = pool_to_documents(chunks, {c: chunk_doc_id(c) for s in chunks.scores.values() for c in s})
+            short = any(len(docs.scores[q]) < k and len(chunks.scores[q]) >= fetch for q in docs.scores)
+            if not short or fetch >= n_chunks:
+                return docs.top(k)
+            fetch = min(fetch * 4, n_chunks)
+
+    def documents(self, doc_ids: list[str] | None = None) -> dict[str, Document]:
+        return self.store.documents(doc_ids)
+
+    def stats(self) -> dict[str, int]:
+        docs, chunks = self.store.count()
+        out = {"documents": docs, "chunks": chunks}
+        if self.vectors is not None:
+            out["vectors"] = self.vectors.count()
+        if self.bm25 is not None:
+            out["bm25_chunks"] = len(self.bm25.ids)
+        return out

@@ -1,0 +1,84 @@
+"""Retrieve k documents from an index, re-rank them with any loralab ranker, keep the top n."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from loralab.data.schemas import RerankDataset, Ranking
+from loralab.errors import ConfigError
+from loralab.eval.metrics import Metrics, evaluate_ranking
+from loralab.eval.profile import LatencyProfile
+from loralab.rankers.base import Ranker
+from loralab.retrieval.hybrid import FusionConfig
+from loralab.retrieval.index import RetrievalIndex
+from loralab.retrieval.vector_store import Where
+
+
+@dataclass
+class PipelineResult:
+    retrieved: Ranking  # first stage, top k
+    final: Ranking  # re-ranked top n (the retrieved top n when there is no re-ranker)
+    latency: LatencyProfile | None = None  # re-ranking only
+
+
+def retrieve_and_rerank(
+    index: RetrievalIndex, queries: dict[str, str], ranker: Ranker | None = None, mode: str = "hybrid",
+    k: int = 100, n: int = 10, fusion: FusionConfig = FusionConfig(), where: Where | None = None,
+    show_progress: bool = False,
+) -> PipelineResult:
+    """The RAG read path: documents come back from the index's own store, so nothing else has to be loaded."""
+    if n > k:
+        raise ConfigError(f"cannot keep top n={n} of only k={k} retrieved documents; use n <= k")
+    retrieved = index.search(queries, mode=mode, k=k, fusion=fusion, where=where)
+    if ranker is None:
+        return PipelineResult(retrieved, retrieved.top(n))
+    doc_ids = sorted({d for scores in retrieved.scores.values() for d in scores})
+    dataset = RerankDataset(
+        name=str(index.folder), corpus=index.documents(doc_ids), queries=queries, qrels={}, candidates=retrieved
+    )
+    from loralab.rankers.rerank import rerank_dataset
+
+    reranked, latency = rerank_dataset(ranker, dataset, show_progress=show_progress)
+    return PipelineResult(retrieved, reranked.top(n), latency)
+
+
+def evaluate_pipeline(
+    index: RetrievalIndex, dataset: RerankDataset, ranker: Ranker | None = None, mode: str = "hybrid",
+    k: int = 100, fusion: FusionConfig = FusionConfig(), show_progress: bool = False,
+) -> tuple[Metrics, Metrics | None]:
+    """NDCG@10, Recall@100, ... of retrieval alone and, with a ranker, of the re-ranked top k."""
+    result = retrieve_and_rerank(
+        index, dataset.queries, ranker, mode=mode, k=k, n=k, fusion=fusion, show_progress=show_progress
+    )
+    level = dataset.relevance_level
+    retrieved = evaluate_ranking(result.retrieved, dataset.qrels, level)
+    reranked = evaluate_ranking(result.final, dataset.qrels, level) if ranker is not None else None
+    return retrieved, reranked
+
+
+def reranker_from_spec(spec: str, max_length: int = 256, batch_size: int = 32) -> Ranker:
+    """`kind:model` (e.g. `bi-encoder:minilm`), a run folder with a manifest, or a model (cross-encoder)."""
+    from loralab.rankers.registry import build_ranker, ranker_config, ranker_kinds
+
+    kind, model = "cross-encoder", spec
+    prefix, _, rest = spec.partition(":")
+    if rest and prefix in ranker_kinds():
+        kind, model = prefix, rest
+    elif (Path(spec) / "manifest.json").is_file():
+        kind, model = _from_run_folder(Path(spec))
+    return build_ranker(ranker_config(kind, model=model, max_length=max_length, batch_size=batch_size))
+
+
+def _from_run_folder(folder: Path) -> tuple[str, str]:
+    config = json.loads((folder / "manifest.json").read_text()).get("config", {})
+    kind = config.get("ranker")
+    if (folder / "model" / "config.json").is_file():
+        return kind or "cross-encoder", str(folder / "model")
+    if kind and config.get("model"):
+        return kind, str(config["model"])
+    raise ConfigError(
+        f"{folder}: run folder has no model/ and its manifest names no ranker and model; "
+        "pass kind:model instead (e.g. cross-encoder:path/to/model)"
+    )
