@@ -1,0 +1,149 @@
+"""Load test for `loralab serve`: throughput and p50/p95/p99 latency vs concurrency, batching on vs off.
+
+Starts the real server twice on loopback ports (micro-batching on and off, side by side), sends Cohere v1 rerank
+requests built from DL19 queries and their BM25 candidates, and prints a table plus one JSON line with
+the throughput ratio (on / off) at each concurrency. Bounded: at most --requests per level and
+--seconds per level; loopback only.
+Usage: python benchmarks/serve_load.py [--model minilm] [--ranker cross-encoder] [--docs 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import numpy as np
+
+from loralab.data.registry import load_rerank_dataset
+
+HOST = "127.0.0.1"
+
+
+def request_bodies(docs_per_request: int, count: int = 40) -> list[dict]:
+    data = load_rerank_dataset("trec-dl-2019")
+    bodies = []
+    for qid in sorted(data.candidates.query_ids)[:count]:
+        docids = [d for d, _ in data.candidates.ranked(qid, docs_per_request)]
+        bodies.append({"query": data.queries[qid], "documents": [data.corpus[d].full_text for d in docids]})
+    return bodies
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def start_server(args, batching: bool) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    cmd = [sys.executable, "-m", "loralab.cli.main", "serve", "--model", args.model, "--ranker", args.ranker,
+           "--host", HOST, "--port", str(port), "--max-queue", "1000", "--max-wait-ms", str(args.max_wait_ms),
+           "--max-batch-size", str(args.max_batch_size), "--max-length", str(args.max_length), "--log-level", "warning",
+           "--batching" if batching else "--no-batching"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "LORALAB_API_KEY": ""})
+    return proc, f"http://{HOST}:{port}"
+
+
+def wait_healthy(proc: subprocess.Popen, url: str, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}: {' '.join(map(str, proc.args))}")
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.3)
+    raise RuntimeError(f"server did not come up within {timeout_s:g} s")
+
+
+async def run_level(url: str, bodies: list[dict], concurrency: int, max_requests: int, max_seconds: float) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    next_index = 0
+    start = time.perf_counter()
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal next_index, errors
+        while next_index < max_requests and time.perf_counter() - start < max_seconds:
+            body = bodies[next_index % len(bodies)]
+            next_index += 1
+            t0 = time.perf_counter()
+            r = await client.post(url + "/v1/rerank", json=body)
+            if r.status_code == 200:
+                latencies.append(time.perf_counter() - t0)
+            else:
+                errors += 1
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+    wall = time.perf_counter() - start
+    ms = np.array(latencies) * 1000 if latencies else np.array([float("nan")])
+    return {
+        "concurrency": concurrency, "requests": len(latencies), "errors": errors,
+        "throughput_rps": len(latencies) / wall, "p50_ms": float(np.percentile(ms, 50)),
+        "p95_ms": float(np.percentile(ms, 95)), "p99_ms": float(np.percentile(ms, 99)),
+    }
+
+
+def measure(args, bodies: list[dict]) -> dict[str, list[dict]]:
+    """Both servers run side by side; per level the two modes alternate order, so drift in the
+    machine's background load (shared cores) hits both alike."""
+    servers = {"on": start_server(args, True), "off": start_server(args, False)}
+    results: dict[str, list[dict]] = {"on": [], "off": []}
+    try:
+        for proc, url in servers.values():
+            wait_healthy(proc, url)
+            asyncio.run(run_level(url, bodies, 2, 2, 10))  # warm-up: first calls allocate and fault in weights
+        for level, c in enumerate(args.concurrency):
+            for mode in (("on", "off") if level % 2 == 0 else ("off", "on")):
+                results[mode].append(asyncio.run(run_level(servers[mode][1], bodies, c, args.requests, args.seconds)))
+    finally:
+        for proc, _ in servers.values():
+            proc.terminate()
+        for proc, _ in servers.values():
+            proc.wait(timeout=30)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="minilm")
+    parser.add_argument("--ranker", default="cross-encoder", choices=["cross-encoder", "bi-encoder"])
+    parser.add_argument("--docs", type=int, default=4, help="documents per request")
+    parser.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")], default=[1, 4, 16])
+    parser.add_argument("--requests", type=int, default=64, help="max requests per level")
+    parser.add_argument("--seconds", type=float, default=4.0, help="stop sending after this many seconds per level")
+    parser.add_argument("--max-wait-ms", type=float, default=5.0)
+    parser.add_argument("--max-batch-size", type=int, default=64)
+    parser.add_argument("--max-length", type=int, default=128, help="tokens per query-document pair")
+    args = parser.parse_args()
+
+    bodies = request_bodies(args.docs)
+    results = measure(args, bodies)
+    print(f"{args.ranker} {args.model}, {args.docs} docs/request (DL19 BM25 candidates), max_length {args.max_length}, "
+          f"{args.seconds:g} s per level, loopback")
+    print(f"{'batching':>8} {'conc':>4} {'reqs':>5} {'err':>4} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    for mode, rows in results.items():
+        for r in rows:
+            print(f"{mode:>8} {r['concurrency']:>4} {r['requests']:>5} {r['errors']:>4} {r['throughput_rps']:>7.2f} "
+                  f"{r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f}")
+    ratios = {r_on["concurrency"]: r_on["throughput_rps"] / r_off["throughput_rps"]
+              for r_on, r_off in zip(results["on"], results["off"])}
+    for c, ratio in ratios.items():
+        print(f"throughput ratio batching on/off at concurrency {c}: {ratio:.2f}x")
+    print(json.dumps({"model": args.model, "ranker": args.ranker, "docs_per_request": args.docs, "max_length": args.max_length,
+                      "results": results, "throughput_ratio_on_off": ratios}))
+
+
+if __name__ == "__main__":
+    main()
