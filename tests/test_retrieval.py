@@ -159,6 +159,9 @@ def test_retrieve_then_rerank(tmp_path, tiny_bert, beir_folder):
         retrieved_ids = list(result.retrieved.scores[qid])
         best = max(zip(ranker.score(query, [data.corpus[d] for d in retrieved_ids]), retrieved_ids))
         assert result.final.ranked(qid)[0] == (best[1], pytest.approx(best[0], abs=1e-6))  # the ranker decides
+    partial = retrieve_and_rerank(index, data.queries, ranker, mode="bm25", k=3, n=3, rerank_k=1)
+    for qid in data.queries:  # only the head is re-ordered; the tail keeps first-stage order below it
+        assert [d for d, _ in partial.final.ranked(qid)] == [d for d, _ in result.retrieved.ranked(qid)]
     retrieved, reranked = evaluate_pipeline(index, data, ranker, mode="bm25", k=3)
     assert retrieved.values["ndcg@10"] == pytest.approx(1.0) and reranked.num_queries == 2
     with pytest.raises(ConfigError, match="n=5"):

@@ -42,7 +42,7 @@ def _start(folder, model):
     return subprocess.Popen(
         [sys.executable, "-c", CHILD, str(folder), str(model), str(N_B)],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        env={**os.environ, "TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1"},
+        env={**os.environ, "TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"},
     )
 
 

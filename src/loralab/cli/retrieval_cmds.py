@@ -140,6 +140,7 @@ def retrieve_eval(
     alpha: float = typer.Option(0.5, help="weighted fusion: weight of dense scores"),
     k: int = typer.Option(100, "-k", help="documents retrieved per query"),
     rerank: str = typer.Option(None, help="also re-rank the top k: kind:model, a run folder, or a model"),
+    rerank_k: int = typer.Option(None, help="re-rank only the first-stage top N (the rest keep their order)"),
     limit: int = typer.Option(None, help="only the first N queries"),
     json_out: bool = typer.Option(False, "--json", help="print metrics as one JSON line last"),
 ) -> None:
@@ -154,18 +155,21 @@ def retrieve_eval(
         data = data.limited(max_queries=limit)
     idx = RetrievalIndex.open(index_dir)
     ranker = reranker_from_spec(rerank) if rerank else None
-    retrieved, reranked = evaluate_pipeline(idx, data, ranker, mode=mode, k=k, fusion=FusionConfig(fusion, alpha))
+    retrieved, reranked = evaluate_pipeline(
+        idx, data, ranker, mode=mode, k=k, fusion=FusionConfig(fusion, alpha), rerank_k=rerank_k, show_progress=True
+    )
     idx.close()
     label = mode if mode != "hybrid" else f"hybrid-{fusion}" + (f"-{alpha}" if fusion == "weighted" else "")
     table = Table("stage", "ndcg@10", "recall@100", "mrr@10", title=f"{label} on {data.name} ({retrieved.num_queries} queries)")
-    rows = [(label, retrieved)] + ([(f"+ rerank {rerank}", reranked)] if reranked else [])
+    rerank_label = f"+ rerank {rerank}" + (f" (top {rerank_k})" if rerank_k else "")
+    rows = [(label, retrieved)] + ([(rerank_label, reranked)] if reranked else [])
     for name, m in rows:
         table.add_row(name, *(f"{m.values[key]:.4f}" for key in ("ndcg@10", "recall@100", "mrr@10")))
     console.print(table)
     if json_out:
         out = {"mode": label, **retrieved.values, "num_queries": retrieved.num_queries}
         if reranked:
-            out["reranked"] = {"ranker": rerank, **reranked.values}
+            out["reranked"] = {"ranker": rerank, "rerank_k": rerank_k or k, **reranked.values}
         print(json.dumps(out))
 
 

@@ -26,31 +26,50 @@ class PipelineResult:
 def retrieve_and_rerank(
     index: RetrievalIndex, queries: dict[str, str], ranker: Ranker | None = None, mode: str = "hybrid",
     k: int = 100, n: int = 10, fusion: FusionConfig = FusionConfig(), where: Where | None = None,
-    show_progress: bool = False,
+    rerank_k: int | None = None, show_progress: bool = False,
 ) -> PipelineResult:
-    """The RAG read path: documents come back from the index's own store, so nothing else has to be loaded."""
+    """The RAG read path: documents come back from the index's own store, so nothing else has to be loaded.
+
+    `rerank_k` re-ranks only the first-stage top `rerank_k` (the costly part) and keeps the rest below them
+    in first-stage order, so recall@k is unchanged while the head is re-ordered.
+    """
     if n > k:
         raise ConfigError(f"cannot keep top n={n} of only k={k} retrieved documents; use n <= k")
     retrieved = index.search(queries, mode=mode, k=k, fusion=fusion, where=where)
     if ranker is None:
         return PipelineResult(retrieved, retrieved.top(n))
-    doc_ids = sorted({d for scores in retrieved.scores.values() for d in scores})
+    head = retrieved.top(rerank_k) if rerank_k else retrieved
+    doc_ids = sorted({d for scores in head.scores.values() for d in scores})
     dataset = RerankDataset(
-        name=str(index.folder), corpus=index.documents(doc_ids), queries=queries, qrels={}, candidates=retrieved
+        name=str(index.folder), corpus=index.documents(doc_ids), queries=queries, qrels={}, candidates=head
     )
     from loralab.rankers.rerank import rerank_dataset
 
     reranked, latency = rerank_dataset(ranker, dataset, show_progress=show_progress)
+    if rerank_k:
+        reranked = _append_tail(reranked, retrieved, rerank_k)
     return PipelineResult(retrieved, reranked.top(n), latency)
+
+
+def _append_tail(reranked: Ranking, retrieved: Ranking, rerank_k: int) -> Ranking:
+    """Documents past `rerank_k` keep their first-stage order, scored just below the lowest re-ranked one."""
+    out = Ranking()
+    for qid in retrieved.query_ids:
+        head = dict(reranked.scores.get(qid, {}))
+        floor = min(head.values(), default=0.0)
+        tail = [d for d, _ in retrieved.ranked(qid)[rerank_k:]]
+        out.add(qid, {**head, **{d: floor - 1.0 - i for i, d in enumerate(tail)}})
+    return out
 
 
 def evaluate_pipeline(
     index: RetrievalIndex, dataset: RerankDataset, ranker: Ranker | None = None, mode: str = "hybrid",
-    k: int = 100, fusion: FusionConfig = FusionConfig(), show_progress: bool = False,
+    k: int = 100, fusion: FusionConfig = FusionConfig(), rerank_k: int | None = None, show_progress: bool = False,
 ) -> tuple[Metrics, Metrics | None]:
-    """NDCG@10, Recall@100, ... of retrieval alone and, with a ranker, of the re-ranked top k."""
+    """NDCG@10, Recall@100, ... of retrieval alone and, with a ranker, of the re-ranked list."""
     result = retrieve_and_rerank(
-        index, dataset.queries, ranker, mode=mode, k=k, n=k, fusion=fusion, show_progress=show_progress
+        index, dataset.queries, ranker, mode=mode, k=k, n=k, fusion=fusion, rerank_k=rerank_k,
+        show_progress=show_progress,
     )
     level = dataset.relevance_level
     retrieved = evaluate_ranking(result.retrieved, dataset.qrels, level)
