@@ -85,11 +85,15 @@ class MicroBatcher:
             if not job.future.done():
                 job.future.set_exception(RequestTimeout("server is shutting down"))
 
-    async def submit(self, key: str, items: list[Any], lengths: list[int], timeout_s: float) -> list[Any]:
+    def ensure_capacity(self) -> None:
+        """Raise Overloaded (429) when the queue is full; callers check early to skip tokenizing."""
         if len(self._queue) >= self.max_queue:
             raise Overloaded(
                 f"server is at capacity ({self.max_queue} requests queued); retry later", self.retry_after()
             )
+
+    async def submit(self, key: str, items: list[Any], lengths: list[int], timeout_s: float) -> list[Any]:
+        self.ensure_capacity()
         job = _Job(key, items, lengths, asyncio.get_running_loop().create_future())
         self._queue.append(job)
         self._arrived.set()

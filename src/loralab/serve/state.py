@@ -63,6 +63,7 @@ class ServeState:
         """Library scores, in input order, for `texts` against `query` (micro-batched with other requests)."""
         key = self.models.resolve_ranker(model)
         self.check_count(len(texts), "documents")
+        self.rank_batcher.ensure_capacity()
         lengths = self._pair_lengths(query, texts)
         limit = self.models.max_length
         if truncate is False and max(lengths) > limit:
@@ -78,6 +79,7 @@ class ServeState:
     async def classify(self, model: str | None, texts: list[str]) -> tuple[list[str], list[list[float]]]:
         key = self.models.resolve_classifier(model)
         self.check_count(len(texts), "inputs")
+        self.classify_batcher.ensure_capacity()
         encoded = self._classifier_counter(texts, truncation=False, verbose=False)
         lengths = [min(len(ids), self.models.classifier.config.max_length) for ids in encoded["input_ids"]]
         probs = await self.classify_batcher.submit(key, texts, lengths, self.limits.request_timeout_s)
