@@ -13,6 +13,7 @@ def serve(
     ranker: str = typer.Option("cross-encoder", help="cross-encoder | bi-encoder"),
     adapter: list[str] = typer.Option([], "--adapter", help="name=path of a PEFT LoRA folder; repeatable"),
     classifier: str = typer.Option(None, help="sequence-classifier model served at /v1/classify"),
+    index: str = typer.Option(None, help="a `loralab index` folder served at /search (retrieve, then re-rank)"),
     name: str = typer.Option(None, help="name clients send as `model` for the base model (default: folder name)"),
     host: str = typer.Option("127.0.0.1", help="bind address; anything but loopback should set an API key"),
     port: int = typer.Option(8080),
@@ -45,7 +46,8 @@ def serve(
     if host != LOOPBACK and not api_key_from_env(api_key_env):
         err_console.print(f"[yellow]warning:[/yellow] binding {host} without an API key (set {api_key_env})")
     err_console.print(f"serving {', '.join(models.ranker_names)} on http://{host}:{port} (docs at /docs)")
-    serve_forever(create_app(models, limits, settings), host=host, port=port, log_level=log_level)
+    app = create_app(models, limits, settings, index=index)
+    serve_forever(app, host=host, port=port, log_level=log_level)
 
 
 def register(app: typer.Typer) -> None:

@@ -74,11 +74,12 @@ class ServeModels:
         """Library scores (the same `score_pairs` that `ranker.score` uses) with `key`'s adapter active."""
         queries = [q for q, _ in pairs]
         docs = [d for _, d in pairs]
-        with self._active(key):
+        with self.active(key):
             return self.ranker.score_pairs(queries, docs)
 
     @contextlib.contextmanager
-    def _active(self, key: str):
+    def active(self, key: str):
+        """Make `key` (base model or adapter) the one the ranker's model computes with."""
         if self.peft_model is None:
             yield
         elif key == self.base_name:

@@ -112,7 +112,9 @@ async def info(state: ServeState = Depends(get_state)) -> dict:
         "version": loralab.__version__,
         "limits": {k: v for k, v in state.limits.to_dict().items()},
         "batching": state.batching.to_dict(),
-        "endpoints": ["/v1/rerank", "/v2/rerank", "/rerank", "/v1/classify", "/health", "/info", "/metrics", "/docs"],
+        "index": None if state.search is None else str(state.search.folder),
+        "endpoints": ["/v1/rerank", "/v2/rerank", "/rerank", "/v1/classify", "/search", "/health", "/info", "/metrics",
+                      "/docs"],
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -25,6 +26,7 @@ class ServeState:
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="model"))
     rank_batcher: MicroBatcher | None = None
     classify_batcher: MicroBatcher | None = None
+    search: object | None = None  # a serve.search.SearchService when the server has --index
 
     def __post_init__(self):
         # Fast tokenizers are not safe to share across threads ("Already borrowed"): the event loop
@@ -41,11 +43,15 @@ class ServeState:
         self.classify_batcher = batcher(self.models.classify)
         self.rank_batcher.start()
         self.classify_batcher.start()
+        if self.search is not None:
+            await asyncio.get_running_loop().run_in_executor(self.executor, self.search.open)
 
     async def stop(self) -> None:
         for b in (self.rank_batcher, self.classify_batcher):
             if b is not None:
                 await b.stop()
+        if self.search is not None:
+            await asyncio.get_running_loop().run_in_executor(self.executor, self.search.close)
         self.executor.shutdown(wait=False, cancel_futures=True)
 
     @property
