@@ -49,6 +49,29 @@ def memory_bars(rows: list[dict[str, Any]], path: Path) -> Path:
     return _save(fig, path)
 
 
+def training_curves(rows: list[dict[str, Any]], path: Path) -> Path:
+    """Training loss and held-out metric per step, one line per trained method."""
+    import json
+
+    fig, (loss_ax, eval_ax) = plt.subplots(1, 2, figsize=(10, 4), dpi=120)
+    for row in rows:
+        if not row.get("curves") or not Path(row["curves"]).is_file():
+            continue
+        points = [json.loads(line) for line in Path(row["curves"]).read_text().splitlines() if line.strip()]
+        train = [(p["step"], p["loss"]) for p in points if "loss" in p]
+        evals = [(p["step"], v) for p in points for k, v in p.items() if k in ("eval_mrr", "eval_accuracy")][:]
+        if train:
+            loss_ax.plot(*zip(*train), label=row["method"])
+        if evals:
+            eval_ax.plot(*zip(*evals), marker="o", label=row["method"])
+    loss_ax.set(title="training loss", xlabel="step")
+    eval_ax.set(title="held-out metric (MRR of the positive / accuracy)", xlabel="step")
+    for ax in (loss_ax, eval_ax):
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
 def _save(fig, path: Path) -> Path:
     path = Path(path)
     fig.tight_layout()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -58,4 +59,21 @@ def run_method(config_dict: dict[str, Any], method_dict: dict[str, Any], runs_ro
             p50_ms=lat.p50_ms, p95_ms=lat.p95_ms, pairs_per_s=lat.pairs_per_second,
             cost_per_1m=cost_per_million_queries(lat.queries_per_second, config.price_per_hour),
         )
+    row.update(training_columns(method.options.get("model")))
     return row
+
+
+def training_columns(model: str | None) -> dict[str, Any]:
+    """For a model that is a trained run folder: what training cost (from its metrics.json)."""
+    if not model or not (Path(model) / "train_config.json").is_file() or not (Path(model) / "metrics.json").is_file():
+        return {}
+    trained = json.loads((Path(model) / "metrics.json").read_text())
+    return {
+        "method_kind": trained.get("method"),
+        "train_seconds": trained.get("train_seconds"),
+        "train_peak_rss_mb": trained.get("peak_rss_bytes", 0) / MB,
+        "trainable_params": trained.get("trainable_params"),
+        "trainable_percent": trained.get("trainable_percent"),
+        "adapter_mb": trained.get("artifact_bytes", 0) / MB if trained.get("artifact") == "adapter" else None,
+        "curves": str(Path(model) / "curves.jsonl"),
+    }

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from loralab.bench.charts import memory_bars, quality_vs_latency
+from loralab.bench.charts import memory_bars, quality_vs_latency, training_curves
 from loralab.bench.config import CompareConfig
 from loralab.runs import atomic_write_json, atomic_write_text, hardware
 
@@ -26,6 +26,19 @@ COLUMNS = [
     ("size_mb", "size MB", "{:.1f}"),
     ("cost_per_1m", "$ / 1M queries", "{:.2f}"),
 ]
+TRAINING_COLUMNS = [
+    ("train_seconds", "train s", "{:.0f}"),
+    ("train_peak_rss_mb", "train peak RSS MB", "{:.0f}"),
+    ("trainable_params", "trainable params", "{:,}"),
+    ("trainable_percent", "trainable %", "{:.3f}"),
+    ("adapter_mb", "adapter MB", "{:.2f}"),
+]
+
+
+def columns_for(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """Training columns appear only when some row is a trained run."""
+    trained = any(r.get("train_seconds") is not None for r in rows)
+    return COLUMNS + (TRAINING_COLUMNS if trained else [])
 
 
 def _cell(row: dict[str, Any], key: str, fmt: str) -> str:
@@ -34,7 +47,7 @@ def _cell(row: dict[str, Any], key: str, fmt: str) -> str:
 
 
 def table_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
-    return [[_cell(r, key, fmt) for key, _, fmt in COLUMNS] for r in rows]
+    return [[_cell(r, key, fmt) for key, _, fmt in columns_for(rows)] for r in rows]
 
 
 def _context_lines(config: CompareConfig, rows: list[dict[str, Any]]) -> list[str]:
@@ -60,6 +73,8 @@ def write_report(config: CompareConfig, rows: list[dict[str, Any]], out_dir: Pat
         "Quality vs latency": quality_vs_latency(rows, out_dir / "quality_vs_latency.png"),
         "Memory": memory_bars(rows, out_dir / "memory.png"),
     }
+    if any(r.get("curves") for r in rows):
+        charts["Training curves"] = training_curves(rows, out_dir / "training_curves.png")
     title = config.title or f"loralab comparison: {config.dataset}"
     context = _context_lines(config, rows)
     atomic_write_json(out_dir / "results.json", {"config": config.model_dump(), "rows": rows})
@@ -69,7 +84,7 @@ def write_report(config: CompareConfig, rows: list[dict[str, Any]], out_dir: Pat
 
 
 def _markdown(title: str, context: list[str], rows: list[dict[str, Any]], charts: dict[str, Path]) -> str:
-    head = [label for _, label, _ in COLUMNS]
+    head = [label for _, label, _ in columns_for(rows)]
     lines = [f"# {title}", "", *[f"- {c}" for c in context], ""]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(cells) + " |" for cells in table_rows(rows)]
@@ -82,7 +97,7 @@ def _markdown(title: str, context: list[str], rows: list[dict[str, Any]], charts
 
 def _html(title: str, context: list[str], rows: list[dict[str, Any]], charts: dict[str, Path]) -> str:
     esc = html.escape
-    head = "".join(f"<th>{esc(label)}</th>" for _, label, _ in COLUMNS)
+    head = "".join(f"<th>{esc(label)}</th>" for _, label, _ in columns_for(rows))
     body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>" for cells in table_rows(rows))
     images = "".join(
         f"<h2>{esc(name)}</h2><img alt='{esc(name)}' src='data:image/png;base64,"

@@ -17,14 +17,14 @@ def compare(
     """Run every method of a comparison on one dataset and write the report."""
     from loralab.bench.compare import run_compare
     from loralab.bench.config import load_compare_config
-    from loralab.bench.report import COLUMNS, table_rows, write_report
+    from loralab.bench.report import columns_for, table_rows, write_report
 
     cfg = load_compare_config(config)
     if limit:
         cfg.limit_queries = limit
     rows = run_compare(cfg, out)
     paths = write_report(cfg, rows, out)
-    table = Table(*[label for _, label, _ in COLUMNS], title=f"{cfg.dataset}")
+    table = Table(*[label for _, label, _ in columns_for(rows)], title=f"{cfg.dataset}")
     for cells in table_rows(rows):
         table.add_row(*cells)
     Console().print(table)

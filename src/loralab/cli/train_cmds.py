@@ -72,6 +72,24 @@ def merge(
     console.print(f"merged model written to {merge_run(run, out)}")
 
 
+def classify_eval(
+    model: str = typer.Option(..., help="trained run folder, model folder or alias"),
+    data: str = typer.Option("sst2", help="sst2, imdb, or a folder of <split>.jsonl"),
+    split: str = typer.Option("test", help="split name (SST-2 reports on test_glue_dev, the GLUE dev set)"),
+    max_length: int = typer.Option(256),
+    limit: int = typer.Option(None, help="only the first N examples"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Accuracy and macro-F1 of a sequence classifier on a labeled split."""
+    import json
+
+    from loralab.tasks.classify import evaluate_classifier
+
+    metrics = evaluate_classifier(model, data, split, max_length, limit)
+    print(json.dumps(metrics) if json_out else metrics)
+
+
 def register(app: typer.Typer) -> None:
     app.command()(train)
     app.command()(merge)
+    app.command("classify-eval")(classify_eval)

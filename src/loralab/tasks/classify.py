@@ -73,3 +73,22 @@ def classification_metrics(eval_pred) -> dict[str, float]:
         "accuracy": float(accuracy_score(eval_pred.label_ids, preds)),
         "macro_f1": float(f1_score(eval_pred.label_ids, preds, average="macro")),
     }
+
+
+def evaluate_classifier(model: str, data: str, split: str = "test", max_length: int = 256,
+                        limit: int | None = None) -> dict[str, float]:
+    """Accuracy and macro-F1 of a classifier (packaged alias, folder, or trained run) on a labeled split."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    from loralab.models.classifier import ClassifierConfig, SequenceClassifier
+
+    examples = load_labeled(data, split)[:limit] if limit else load_labeled(data, split)
+    classifier = SequenceClassifier(ClassifierConfig(model=model, max_length=max_length))
+    probs = classifier.predict_proba([e.text for e in examples])
+    preds = [int(np.argmax(p)) for p in probs]
+    labels = [e.label for e in examples]
+    return {
+        "accuracy": float(accuracy_score(labels, preds)),
+        "macro_f1": float(f1_score(labels, preds, average="macro")),
+        "num_examples": len(examples),
+    }
