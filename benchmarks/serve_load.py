@@ -26,12 +26,13 @@ from loralab.data.registry import load_rerank_dataset
 HOST = "127.0.0.1"
 
 
-def request_bodies(docs_per_request: int, count: int = 40) -> list[dict]:
+def request_bodies(docs_per_request: int, doc_chars: int | None = None, count: int = 40) -> list[dict]:
     data = load_rerank_dataset("trec-dl-2019")
     bodies = []
     for qid in sorted(data.candidates.query_ids)[:count]:
         docids = [d for d, _ in data.candidates.ranked(qid, docs_per_request)]
-        bodies.append({"query": data.queries[qid], "documents": [data.corpus[d].full_text for d in docids]})
+        texts = [data.corpus[d].full_text[:doc_chars] for d in docids]  # doc_chars=None keeps whole passages
+        bodies.append({"query": data.queries[qid], "documents": texts})
     return bodies
 
 
@@ -46,6 +47,7 @@ def start_server(args, batching: bool) -> tuple[subprocess.Popen, str]:
     cmd = [sys.executable, "-m", "loralab.cli.main", "serve", "--model", args.model, "--ranker", args.ranker,
            "--host", HOST, "--port", str(port), "--max-queue", "1000", "--max-wait-ms", str(args.max_wait_ms),
            "--max-batch-size", str(args.max_batch_size), "--max-length", str(args.max_length), "--log-level", "warning",
+           "--threads", str(args.threads),
            "--batching" if batching else "--no-batching"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "LORALAB_API_KEY": ""})
@@ -86,27 +88,38 @@ async def run_level(url: str, bodies: list[dict], concurrency: int, max_requests
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
-    wall = time.perf_counter() - start
+    return {"latencies": latencies, "errors": errors, "wall": time.perf_counter() - start}
+
+
+def summarize(concurrency: int, rounds: list[dict]) -> dict:
+    latencies = [x for r in rounds for x in r["latencies"]]
+    wall = sum(r["wall"] for r in rounds)
     ms = np.array(latencies) * 1000 if latencies else np.array([float("nan")])
     return {
-        "concurrency": concurrency, "requests": len(latencies), "errors": errors,
+        "concurrency": concurrency, "requests": len(latencies), "errors": sum(r["errors"] for r in rounds),
         "throughput_rps": len(latencies) / wall, "p50_ms": float(np.percentile(ms, 50)),
         "p95_ms": float(np.percentile(ms, 95)), "p99_ms": float(np.percentile(ms, 99)),
     }
 
 
 def measure(args, bodies: list[dict]) -> dict[str, list[dict]]:
-    """Both servers run side by side; per level the two modes alternate order, so drift in the
-    machine's background load (shared cores) hits both alike."""
+    """Both servers run side by side; each level is split into rounds that alternate the two modes, so
+    drift in the machine's background load (shared cores) hits both alike."""
     servers = {"on": start_server(args, True), "off": start_server(args, False)}
     results: dict[str, list[dict]] = {"on": [], "off": []}
     try:
         for proc, url in servers.values():
             wait_healthy(proc, url)
             asyncio.run(run_level(url, bodies, 2, 2, 10))  # warm-up: first calls allocate and fault in weights
-        for level, c in enumerate(args.concurrency):
-            for mode in (("on", "off") if level % 2 == 0 else ("off", "on")):
-                results[mode].append(asyncio.run(run_level(servers[mode][1], bodies, c, args.requests, args.seconds)))
+        for c in args.concurrency:
+            rounds: dict[str, list[dict]] = {"on": [], "off": []}
+            for r in range(args.rounds):  # ABBA order: background drift hits both modes alike
+                for mode in (("on", "off") if r % 2 == 0 else ("off", "on")):
+                    url = servers[mode][1]
+                    per_round = max(1, args.requests // args.rounds)
+                    rounds[mode].append(asyncio.run(run_level(url, bodies, c, per_round, args.seconds / args.rounds)))
+            for mode in results:
+                results[mode].append(summarize(c, rounds[mode]))
     finally:
         for proc, _ in servers.values():
             proc.terminate()
@@ -120,18 +133,24 @@ def main() -> None:
     parser.add_argument("--model", default="minilm")
     parser.add_argument("--ranker", default="cross-encoder", choices=["cross-encoder", "bi-encoder"])
     parser.add_argument("--docs", type=int, default=4, help="documents per request")
+    parser.add_argument("--doc-chars", type=int, default=None, help="cut each passage to its first N characters")
     parser.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")], default=[1, 4, 16])
-    parser.add_argument("--requests", type=int, default=64, help="max requests per level")
+    parser.add_argument("--requests", type=int, default=400, help="max requests per level")
     parser.add_argument("--seconds", type=float, default=4.0, help="stop sending after this many seconds per level")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating on/off rounds per level")
     parser.add_argument("--max-wait-ms", type=float, default=5.0)
     parser.add_argument("--max-batch-size", type=int, default=64)
     parser.add_argument("--max-length", type=int, default=128, help="tokens per query-document pair")
+    # On a CPU shared with other busy processes, 2+ OpenMP threads spin-wait on preempted peers: one
+    # forward measured 0.9 s with 2 threads vs 0.09 s with 1 on the 2-core dev box.
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per server")
     args = parser.parse_args()
 
-    bodies = request_bodies(args.docs)
+    bodies = request_bodies(args.docs, args.doc_chars)
     results = measure(args, bodies)
-    print(f"{args.ranker} {args.model}, {args.docs} docs/request (DL19 BM25 candidates), max_length {args.max_length}, "
-          f"{args.seconds:g} s per level, loopback")
+    cut = f" cut to {args.doc_chars} chars" if args.doc_chars else ""
+    print(f"{args.ranker} {args.model}, {args.docs} docs/request (DL19 BM25 candidates{cut}), max_length {args.max_length}, "
+          f"{args.seconds:g} s per level, {args.threads} torch thread(s) per server, loopback")
     print(f"{'batching':>8} {'conc':>4} {'reqs':>5} {'err':>4} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for mode, rows in results.items():
         for r in rows:
@@ -141,8 +160,8 @@ def main() -> None:
               for r_on, r_off in zip(results["on"], results["off"])}
     for c, ratio in ratios.items():
         print(f"throughput ratio batching on/off at concurrency {c}: {ratio:.2f}x")
-    print(json.dumps({"model": args.model, "ranker": args.ranker, "docs_per_request": args.docs, "max_length": args.max_length,
-                      "results": results, "throughput_ratio_on_off": ratios}))
+    setup = {k: getattr(args, k) for k in ("model", "ranker", "docs", "doc_chars", "max_length", "threads", "seconds", "rounds")}
+    print(json.dumps({**setup, "results": results, "throughput_ratio_on_off": ratios}))
 
 
 if __name__ == "__main__":

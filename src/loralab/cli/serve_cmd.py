@@ -27,6 +27,8 @@ def serve(
     max_queue: int = typer.Option(64, help="requests waiting for the model; more gets 429 + Retry-After"),
     request_timeout: float = typer.Option(30.0, help="seconds before a request gets 504"),
     api_key_env: str = typer.Option("LORALAB_API_KEY", help="env var holding the Bearer key (unset: no auth)"),
+    threads: int = typer.Option(None, help="torch intra-op threads (default: torch's choice); 1 is far faster on "
+                                "a CPU shared with other busy processes"),
     log_level: str = typer.Option("info"),
 ) -> None:
     """Serve re-ranking (Cohere v1/v2, TEI) and classification over HTTP, with Prometheus /metrics."""
@@ -37,6 +39,10 @@ def serve(
     from loralab.serve.registry import ServeModels
     from loralab.serve.runner import LOOPBACK, serve_forever
 
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     models = ServeModels.load(
         model, ranker, parse_adapter_specs(adapter), classifier=classifier, name=name, max_length=max_length,
         batch_size=max_batch_size,
