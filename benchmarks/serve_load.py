@@ -149,7 +149,8 @@ def main() -> None:
     bodies = request_bodies(args.docs, args.doc_chars)
     results = measure(args, bodies)
     cut = f" cut to {args.doc_chars} chars" if args.doc_chars else ""
-    print(f"{args.ranker} {args.model}, {args.docs} docs/request (DL19 BM25 candidates{cut}), max_length {args.max_length}, "
+    print(f"{args.ranker} {args.model}, {args.docs} docs/request (DL19 BM25 candidates{cut}), "
+          f"max_length {args.max_length}, "
           f"{args.seconds:g} s per level, {args.threads} torch thread(s) per server, loopback")
     print(f"{'batching':>8} {'conc':>4} {'reqs':>5} {'err':>4} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for mode, rows in results.items():
@@ -160,7 +161,8 @@ def main() -> None:
               for r_on, r_off in zip(results["on"], results["off"])}
     for c, ratio in ratios.items():
         print(f"throughput ratio batching on/off at concurrency {c}: {ratio:.2f}x")
-    setup = {k: getattr(args, k) for k in ("model", "ranker", "docs", "doc_chars", "max_length", "threads", "seconds", "rounds")}
+    keys = ("model", "ranker", "docs", "doc_chars", "max_length", "threads", "seconds", "rounds")
+    setup = {k: getattr(args, k) for k in keys}
     print(json.dumps({**setup, "results": results, "throughput_ratio_on_off": ratios}))
 
 

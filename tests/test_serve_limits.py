@@ -94,7 +94,9 @@ def test_bad_body_gets_422_naming_the_field(models, body, field):
 
 def test_full_queue_gets_429_with_retry_after(models):
     with _server(models, max_queue=2, batching=False) as srv, BusyModel(srv.server.config.app) as busy:
-        post = lambda: httpx.post(srv.url + "/v1/rerank", json={"query": "q", "documents": ["d"]}, timeout=30)  # noqa: E731
+        def post():
+            return httpx.post(srv.url + "/v1/rerank", json={"query": "q", "documents": ["d"]}, timeout=30)
+
         with ThreadPoolExecutor(3) as pool:
             pending = [pool.submit(post) for _ in range(3)]
             _wait_for_queue(srv, 2)  # one request is with the (busy) model, two wait in the queue

@@ -45,7 +45,9 @@ def classifier(tiny_bert, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(tiny_cross_encoder, adapters, classifier):
-    models = ServeModels.load(str(tiny_cross_encoder), "cross-encoder", adapters, classifier=str(classifier), name="base")
+    models = ServeModels.load(
+        str(tiny_cross_encoder), "cross-encoder", adapters, classifier=str(classifier), name="base"
+    )
     app = create_app(models, batching=BatchSettings(max_wait_ms=50))
     with BackgroundServer(app) as srv:
         yield srv
@@ -68,7 +70,8 @@ def best_first(scores):
 @pytest.mark.parametrize("path", ["/v1/rerank", "/v2/rerank"])
 def test_cohere_rerank_matches_library(server, expected, path):
     docs = [TEXTS[0], {"text": TEXTS[1]}, *TEXTS[2:]]  # v1 clients mix strings and {text} objects
-    r = httpx.post(server.url + path, json={"model": "base", "query": QUERY, "documents": docs, "return_documents": True})
+    body = {"model": "base", "query": QUERY, "documents": docs, "return_documents": True}
+    r = httpx.post(server.url + path, json=body)
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["meta"]["api_version"]["version"] == path[2]
@@ -87,7 +90,8 @@ def test_cohere_top_n_and_no_documents(server, expected):
 
 
 def test_tei_rerank_raw_and_normalized(server, expected):
-    r = httpx.post(server.url + "/rerank", json={"query": QUERY, "texts": TEXTS, "raw_scores": True, "return_text": True})
+    body = {"query": QUERY, "texts": TEXTS, "raw_scores": True, "return_text": True}
+    r = httpx.post(server.url + "/rerank", json=body)
     assert r.status_code == 200, r.text
     ranks = r.json()
     assert [x["index"] for x in ranks] == best_first(expected["base"])
@@ -125,7 +129,8 @@ def test_concurrent_requests_are_batched_and_correct(server, tiny_cross_encoder,
 
     def call(job):
         query, model = job
-        return httpx.post(server.url + "/v1/rerank", json={"model": model, "query": query, "documents": TEXTS}, timeout=30)
+        body = {"model": model, "query": query, "documents": TEXTS}
+        return httpx.post(server.url + "/v1/rerank", json=body, timeout=30)
 
     with ThreadPoolExecutor(16) as pool:
         responses = list(pool.map(call, jobs))

@@ -39,7 +39,8 @@ class SequenceClassifier:
     def predict_proba(self, texts: Sequence[str]) -> list[list[float]]:
         """Per text, one probability per label (softmax; sigmoid for multi-label or 1-logit heads)."""
         out: list[list[float]] = [[] for _ in texts]
-        batches = length_sorted_batches(self.tokenizer, list(texts), None, self.config.max_length, self.config.batch_size)
+        cfg = self.config
+        batches = length_sorted_batches(self.tokenizer, list(texts), None, cfg.max_length, cfg.batch_size)
         for idx, batch in batches:
             logits = self.model(**batch).logits.float()
             if self.multi_label or logits.shape[-1] == 1:

@@ -45,7 +45,9 @@ class CrossEncoderRanker:
         """One score per (queries[i], docs[i]); lets a server batch pairs from many requests in one pass."""
         scores = [0.0] * len(docs)
         texts = [doc.full_text for doc in docs]
-        batches = length_sorted_batches(self.tokenizer, list(queries), texts, self.config.max_length, self.config.batch_size)
+        batches = length_sorted_batches(
+            self.tokenizer, list(queries), texts, self.config.max_length, self.config.batch_size
+        )
         for idx, batch in batches:
             logits = self.model(**batch).logits[:, 0].float()
             for i, value in zip(idx, logits.tolist()):

@@ -49,7 +49,11 @@ def split_by_budget(lengths: Sequence[int], max_items: int, max_tokens: int) -> 
     for i in order:
         current = chunks[-1] if chunks else None
         # The chunk's first item is its longest, so padded size = lengths[first] * count.
-        fits = current is not None and len(current) < max_items and lengths[current[0]] * (len(current) + 1) <= max_tokens
+        fits = (
+            current is not None
+            and len(current) < max_items
+            and lengths[current[0]] * (len(current) + 1) <= max_tokens
+        )
         if fits:
             current.append(i)
         else:

@@ -34,6 +34,10 @@ _ERRORS = {code: {"description": text} for code, text in [
 ]}
 
 
+def _meta(version: str) -> CohereMeta:
+    return CohereMeta(api_version=ApiVersion(version=version))
+
+
 def _best_first(scores: list[float]) -> list[int]:
     return sorted(range(len(scores)), key=lambda i: -scores[i])
 
@@ -49,7 +53,7 @@ async def _cohere(body: CohereRerankRequest, state: ServeState, version: str) ->
         )
         for i in _best_first(scores)[: body.top_n]
     ]
-    return CohereRerankResponse(id=str(uuid.uuid4()), results=results, meta=CohereMeta(api_version=ApiVersion(version=version)))
+    return CohereRerankResponse(id=str(uuid.uuid4()), results=results, meta=_meta(version))
 
 
 @router.post("/v1/rerank", response_model=CohereRerankResponse, response_model_exclude_none=True,
@@ -96,7 +100,7 @@ async def classify(body: ClassifyRequest, state: ServeState = Depends(get_state)
             labels={label: LabelConfidence(confidence=p) for label, p in zip(labels, row)},
             classification_type="multi-label" if multi else "single-label",
         ))
-    return ClassifyResponse(id=str(uuid.uuid4()), classifications=out, meta=CohereMeta(api_version=ApiVersion(version="1")))
+    return ClassifyResponse(id=str(uuid.uuid4()), classifications=out, meta=_meta("1"))
 
 
 @router.get("/health", response_model=Health, tags=["ops"])
@@ -110,7 +114,7 @@ async def info(state: ServeState = Depends(get_state)) -> dict:
     return {
         **state.models.info(),
         "version": loralab.__version__,
-        "limits": {k: v for k, v in state.limits.to_dict().items()},
+        "limits": state.limits.to_dict(),
         "batching": state.batching.to_dict(),
         "index": None if state.search is None else str(state.search.folder),
         "endpoints": ["/v1/rerank", "/v2/rerank", "/rerank", "/v1/classify", "/search", "/health", "/info", "/metrics",

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 
-class _Lenient(BaseModel):
+class LenientModel(BaseModel):
     model_config = ConfigDict(extra="allow", protected_namespaces=())
 
 
@@ -26,14 +26,16 @@ def _document_text(value: Any) -> Any:
 DocumentText = Annotated[str, BeforeValidator(_document_text)]
 
 
-class CohereRerankRequest(_Lenient):
+class CohereRerankRequest(LenientModel):
     model: str | None = Field(None, description="served model or adapter name; omitted = the base model")
     query: str = Field(..., min_length=1)
     documents: list[DocumentText] = Field(..., min_length=1, description="strings, or objects with a 'text' field")
     top_n: int | None = Field(None, ge=1, description="return only the best N; default all")
     return_documents: bool = False
     max_chunks_per_doc: int | None = Field(None, ge=1, description="accepted for compatibility; unused")
-    max_tokens_per_doc: int | None = Field(None, ge=1, description="accepted for compatibility; the model's max_length applies")
+    max_tokens_per_doc: int | None = Field(
+        None, ge=1, description="accepted for compatibility; the model's max_length applies"
+    )
 
 
 class RerankDocument(BaseModel):
@@ -65,12 +67,14 @@ class CohereRerankResponse(BaseModel):
     meta: CohereMeta
 
 
-class TEIRerankRequest(_Lenient):
+class TEIRerankRequest(LenientModel):
     query: str = Field(..., min_length=1)
     texts: list[str] = Field(..., min_length=1)
     raw_scores: bool = Field(False, description="true: the model's raw score; false: sigmoid of it (cross-encoder)")
     return_text: bool = False
-    truncate: bool | None = Field(None, description="false: inputs over max_length are an error (413); default truncates")
+    truncate: bool | None = Field(
+        None, description="false: inputs over max_length are an error (413); default truncates"
+    )
     truncation_direction: Literal["Right", "right"] = Field("Right", description="only right truncation is supported")
 
 
@@ -80,7 +84,7 @@ class TEIRank(BaseModel):
     text: str | None = None
 
 
-class ClassifyRequest(_Lenient):
+class ClassifyRequest(LenientModel):
     model: str | None = None
     inputs: list[str] = Field(..., min_length=1)
 

@@ -14,13 +14,13 @@ from pydantic import Field, model_validator
 
 from loralab.errors import ConfigError, UnknownNameError
 from loralab.serve.errors import RequestTimeout
-from loralab.serve.schemas import _Lenient
+from loralab.serve.schemas import LenientModel
 from loralab.serve.state import ServeState, get_state
 
 router = APIRouter()
 
 
-class SearchRequest(_Lenient):
+class SearchRequest(LenientModel):
     query: str = Field(..., min_length=1)
     model: str | None = Field(None, description="re-ranker: the base model or an adapter name")
     top_n: int = Field(10, ge=1)
@@ -36,14 +36,14 @@ class SearchRequest(_Lenient):
         return self
 
 
-class SearchHit(_Lenient):
+class SearchHit(LenientModel):
     doc_id: str
     score: float
     title: str | None = None
     text: str | None = None
 
 
-class SearchResponse(_Lenient):
+class SearchResponse(LenientModel):
     id: str
     results: list[SearchHit]
     meta: dict
@@ -53,7 +53,9 @@ class SearchService:
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
         if not (self.folder / "index.json").is_file():
-            raise ConfigError(f"--index {self.folder}: not an index folder (no index.json); build one with `loralab index`")
+            raise ConfigError(
+                f"--index {self.folder}: not an index folder (no index.json); build one with `loralab index`"
+            )
         self.index = None
 
     def open(self) -> None:
@@ -76,10 +78,9 @@ class SearchService:
             )
         hits = result.final.ranked("q")
         docs = self.index.documents([d for d, _ in hits]) if req.return_documents else {}
-        return [
-            SearchHit(doc_id=d, score=s, title=docs[d].title if d in docs else None, text=docs[d].text if d in docs else None)
-            for d, s in hits
-        ]
+        if not req.return_documents:
+            return [SearchHit(doc_id=d, score=s) for d, s in hits]
+        return [SearchHit(doc_id=d, score=s, title=docs[d].title, text=docs[d].text) for d, s in hits]
 
 
 @router.post("/search", response_model=SearchResponse, response_model_exclude_none=True, tags=["search"])
