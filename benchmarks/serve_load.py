@@ -2,8 +2,8 @@
 
 Starts the real server twice on loopback ports (micro-batching on and off, side by side), sends Cohere v1 rerank
 requests built from DL19 queries and their BM25 candidates, and prints a table plus one JSON line with
-the throughput ratio (on / off) at each concurrency. Bounded: at most --requests per level and
---seconds per level; loopback only.
+the throughput ratio (on / off) at each concurrency. Bounded: --requests per level and mode (both modes
+time the same requests), no new request after --seconds per level; loopback only.
 Usage: python benchmarks/serve_load.py [--model minilm] [--ranker cross-encoder] [--docs 8]
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import socket
 import subprocess
@@ -67,17 +68,19 @@ def wait_healthy(proc: subprocess.Popen, url: str, timeout_s: float = 120) -> No
     raise RuntimeError(f"server did not come up within {timeout_s:g} s")
 
 
-async def run_level(url: str, bodies: list[dict], concurrency: int, max_requests: int, max_seconds: float) -> dict:
+async def run_level(url: str, bodies: list[dict], concurrency: int, per_worker: int, max_seconds: float) -> dict:
+    """Closed loop: `concurrency` clients each send `per_worker` requests back to back (a fixed amount of
+    work, so both modes are timed on the same requests); no new request starts after `max_seconds`."""
     latencies: list[float] = []
     errors = 0
-    next_index = 0
     start = time.perf_counter()
 
-    async def worker(client: httpx.AsyncClient) -> None:
-        nonlocal next_index, errors
-        while next_index < max_requests and time.perf_counter() - start < max_seconds:
-            body = bodies[next_index % len(bodies)]
-            next_index += 1
+    async def worker(client: httpx.AsyncClient, offset: int) -> None:
+        nonlocal errors
+        for i in range(per_worker):
+            if time.perf_counter() - start > max_seconds:
+                return
+            body = bodies[(offset + i * concurrency) % len(bodies)]
             t0 = time.perf_counter()
             r = await client.post(url + "/v1/rerank", json=body)
             if r.status_code == 200:
@@ -87,7 +90,7 @@ async def run_level(url: str, bodies: list[dict], concurrency: int, max_requests
 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
-        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        await asyncio.gather(*(worker(client, w) for w in range(concurrency)))
     return {"latencies": latencies, "errors": errors, "wall": time.perf_counter() - start}
 
 
@@ -110,14 +113,14 @@ def measure(args, bodies: list[dict]) -> dict[str, list[dict]]:
     try:
         for proc, url in servers.values():
             wait_healthy(proc, url)
-            asyncio.run(run_level(url, bodies, 2, 2, 10))  # warm-up: first calls allocate and fault in weights
+            asyncio.run(run_level(url, bodies, 2, 1, 10))  # warm-up: first calls allocate and fault in weights
         for c in args.concurrency:
             rounds: dict[str, list[dict]] = {"on": [], "off": []}
             for r in range(args.rounds):  # ABBA order: background drift hits both modes alike
                 for mode in (("on", "off") if r % 2 == 0 else ("off", "on")):
-                    url = servers[mode][1]
-                    per_round = max(1, args.requests // args.rounds)
-                    rounds[mode].append(asyncio.run(run_level(url, bodies, c, per_round, args.seconds / args.rounds)))
+                    per_worker = max(1, math.ceil(args.requests / c / args.rounds))
+                    run = run_level(servers[mode][1], bodies, c, per_worker, args.seconds / args.rounds)
+                    rounds[mode].append(asyncio.run(run))
             for mode in results:
                 results[mode].append(summarize(c, rounds[mode]))
     finally:
@@ -135,8 +138,8 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=4, help="documents per request")
     parser.add_argument("--doc-chars", type=int, default=None, help="cut each passage to its first N characters")
     parser.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")], default=[1, 4, 16])
-    parser.add_argument("--requests", type=int, default=400, help="max requests per level")
-    parser.add_argument("--seconds", type=float, default=4.0, help="stop sending after this many seconds per level")
+    parser.add_argument("--requests", type=int, default=32, help="requests per level and mode (split over clients)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="safety cap: no new requests after this, per level")
     parser.add_argument("--rounds", type=int, default=2, help="alternating on/off rounds per level")
     parser.add_argument("--max-wait-ms", type=float, default=5.0)
     parser.add_argument("--max-batch-size", type=int, default=64)
@@ -151,7 +154,7 @@ def main() -> None:
     cut = f" cut to {args.doc_chars} chars" if args.doc_chars else ""
     print(f"{args.ranker} {args.model}, {args.docs} docs/request (DL19 BM25 candidates{cut}), "
           f"max_length {args.max_length}, "
-          f"{args.seconds:g} s per level, {args.threads} torch thread(s) per server, loopback")
+          f"{args.requests} requests per level, {args.threads} torch thread(s) per server, loopback")
     print(f"{'batching':>8} {'conc':>4} {'reqs':>5} {'err':>4} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for mode, rows in results.items():
         for r in rows:
@@ -161,7 +164,7 @@ def main() -> None:
               for r_on, r_off in zip(results["on"], results["off"])}
     for c, ratio in ratios.items():
         print(f"throughput ratio batching on/off at concurrency {c}: {ratio:.2f}x")
-    keys = ("model", "ranker", "docs", "doc_chars", "max_length", "threads", "seconds", "rounds")
+    keys = ("model", "ranker", "docs", "doc_chars", "max_length", "threads", "requests", "rounds")
     setup = {k: getattr(args, k) for k in keys}
     print(json.dumps({**setup, "results": results, "throughput_ratio_on_off": ratios}))
 

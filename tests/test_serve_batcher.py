@@ -15,6 +15,7 @@ def test_split_by_budget_sorts_longest_first_and_respects_both_limits():
     assert split_by_budget([5, 50, 10, 40], max_items=3, max_tokens=100) == [[1, 3], [2, 0]]
     assert split_by_budget([1] * 5, max_items=2, max_tokens=10_000) == [[0, 1], [2, 3], [4]]
     assert split_by_budget([500], max_items=4, max_tokens=100) == [[0]]  # an oversized item still runs, alone
+    assert split_by_budget([100, 90, 40, 30], max_items=8, max_tokens=10_000, min_fill=0.5) == [[0, 1], [2, 3]]
 
 
 def _run_jobs(settings: BatchSettings, jobs: list[tuple[str, list[int]]], max_queue: int = 100):
@@ -39,7 +40,7 @@ def _run_jobs(settings: BatchSettings, jobs: list[tuple[str, list[int]]], max_qu
 
 def test_concurrent_jobs_share_passes_per_model():
     jobs = [("a", [1, 2]), ("b", [3]), ("a", [4]), ("b", [5, 6]), ("a", [7])]
-    results, passes = _run_jobs(BatchSettings(max_wait_ms=100), jobs)
+    results, passes = _run_jobs(BatchSettings(max_wait_ms=100, min_fill=0.0), jobs)
     assert results == [[2 * x for x in items] for _, items in jobs]  # every request gets its own results back
     assert len(passes) == 2  # one pass per model, not one per request
     by_key = {k: sorted(items) for k, items in passes}
@@ -65,3 +66,18 @@ def test_queue_limit_raises_overloaded():
     with pytest.raises(Overloaded) as info:
         _run_jobs(BatchSettings(max_wait_ms=100), [("a", [1])] * 4, max_queue=2)
     assert info.value.retry_after >= 1
+
+
+def test_lone_client_does_not_wait_for_company():
+    """With max_wait_ms far above the request timeout, sequential requests still finish: nobody waits."""
+
+    async def main():
+        with ThreadPoolExecutor(1) as pool:
+            batcher = MicroBatcher(lambda key, items: items, BatchSettings(max_wait_ms=60_000), 10, pool)
+            batcher.start()
+            try:
+                return [await batcher.submit("a", [i], [1], timeout_s=5) for i in range(3)]
+            finally:
+                await batcher.stop()
+
+    assert asyncio.run(main()) == [[0], [1], [2]]

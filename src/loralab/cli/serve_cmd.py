@@ -22,6 +22,7 @@ def serve(
     max_batch_size: int = typer.Option(64, help="items per forward pass"),
     max_batch_tokens: int = typer.Option(16384, help="padded tokens per forward pass"),
     max_wait_ms: float = typer.Option(5.0, help="how long a request waits for others to batch with"),
+    min_fill: float = typer.Option(0.5, help="split a batch where items fall below this fraction of its longest"),
     max_documents: int = typer.Option(1000, help="documents (or inputs) per request; more gets 413"),
     max_request_bytes: int = typer.Option(2_000_000, help="request body bytes; more gets 413"),
     max_queue: int = typer.Option(64, help="requests waiting for the model; more gets 429 + Retry-After"),
@@ -48,7 +49,7 @@ def serve(
         batch_size=max_batch_size,
     )
     limits = ServeLimits(max_documents, max_request_bytes, max_queue, request_timeout, api_key_env)
-    settings = BatchSettings(batching, max_batch_size, max_batch_tokens, max_wait_ms)
+    settings = BatchSettings(batching, max_batch_size, max_batch_tokens, max_wait_ms, min_fill)
     if host != LOOPBACK and not api_key_from_env(api_key_env):
         err_console.print(f"[yellow]warning:[/yellow] binding {host} without an API key (set {api_key_env})")
     err_console.print(f"serving {', '.join(models.ranker_names)} on http://{host}:{port} (docs at /docs)")

@@ -1,6 +1,7 @@
 """Micro-batching: items from concurrent requests share one forward pass.
 
-Requests wait at most `max_wait_ms` for company; a batch closes early when it reaches `max_batch_size`
+Under concurrent traffic (the last batch held two or more requests) a request waits at most `max_wait_ms`
+for company; a lone client never waits. A batch closes early when it reaches `max_batch_size`
 items or `max_batch_tokens` padded tokens. Items are sorted by length before they are cut into
 forward passes, so short inputs are not padded to long ones. With batching off every request runs
 alone, through the same single model thread, which is the fair baseline for the load test.
@@ -28,6 +29,9 @@ class BatchSettings:
     max_batch_size: int = 64  # items (query-document pairs, or texts) per forward pass
     max_batch_tokens: int = 16384  # padded tokens per forward pass: longest item x items
     max_wait_ms: float = 5.0
+    # Start a new forward pass when an item is shorter than this fraction of the pass's longest: on CPU the
+    # model is compute-bound, so padding short items to a long one costs more than one extra call.
+    min_fill: float = 0.5
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -42,8 +46,9 @@ class _Job:
     enqueued: float = field(default_factory=time.perf_counter)
 
 
-def split_by_budget(lengths: Sequence[int], max_items: int, max_tokens: int) -> list[list[int]]:
-    """Indices sorted longest first, cut into runs whose padded size (longest x count) fits the budget."""
+def split_by_budget(lengths: Sequence[int], max_items: int, max_tokens: int, min_fill: float = 0.0) -> list[list[int]]:
+    """Indices sorted longest first, cut into runs whose padded size (longest x count) fits the budget
+    and whose items are each at least `min_fill` of the run's longest."""
     order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
     chunks: list[list[int]] = []
     for i in order:
@@ -53,6 +58,7 @@ def split_by_budget(lengths: Sequence[int], max_items: int, max_tokens: int) -> 
             current is not None
             and len(current) < max_items
             and lengths[current[0]] * (len(current) + 1) <= max_tokens
+            and lengths[i] >= min_fill * lengths[current[0]]
         )
         if fits:
             current.append(i)
@@ -73,6 +79,7 @@ class MicroBatcher:
         self._arrived = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._seconds_per_item = 0.01  # running estimate, for Retry-After
+        self._last_batch_jobs = 1
 
     @property
     def depth(self) -> int:
@@ -130,8 +137,13 @@ class MicroBatcher:
         batch = [first]
         if not self.settings.enabled:
             return batch
+        # Waiting only pays under concurrent traffic: a lone client would just lose max_wait_ms per request.
+        full = self._take_matching(batch)
+        if len(batch) < 2 and self._last_batch_jobs < 2:
+            self._last_batch_jobs = len(batch)
+            return batch
         deadline = first.enqueued + self.settings.max_wait_ms / 1000
-        while not self._take_matching(batch):
+        while not full and not self._take_matching(batch):
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
                 break
@@ -140,6 +152,7 @@ class MicroBatcher:
                 await asyncio.wait_for(self._arrived.wait(), remaining)
             except asyncio.TimeoutError:
                 break
+        self._last_batch_jobs = len(batch)
         return batch
 
     def _take_matching(self, batch: list[_Job]) -> bool:
@@ -186,7 +199,8 @@ class MicroBatcher:
 
     def _run_chunks(self, key: str, items: list[Any], lengths: list[int]) -> list[Any]:
         results: list[Any] = [None] * len(items)
-        for chunk in split_by_budget(lengths, self.settings.max_batch_size, self.settings.max_batch_tokens):
+        cfg = self.settings
+        for chunk in split_by_budget(lengths, cfg.max_batch_size, cfg.max_batch_tokens, cfg.min_fill):
             for i, value in zip(chunk, self.run(key, [items[i] for i in chunk])):
                 results[i] = value
         return results
