@@ -29,7 +29,9 @@ class ChunkStore:
     def __init__(self, path: Path):
         self.path = Path(path)
         try:
-            self.conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
+            # A server opens the index on one thread and searches from a worker thread; SQLite itself is
+            # serialized (threadsafety 3), so the per-thread check only gets in the way.
+            self.conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30, check_same_thread=False)
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=FULL")  # a commit must survive a crash, not just a process kill
             self.conn.executescript(_SCHEMA)
