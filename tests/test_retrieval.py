@@ -141,6 +141,8 @@ def test_dense_index_finds_exact_text_and_filters(tmp_path, tiny_bert):
     index.add([Document("d3", "Cats purr.", "Cats")])  # changed text: the old vector must go
     assert index.stats() == {"documents": 4, "chunks": 4, "vectors": 4, "bm25_chunks": 4}
     assert index.vectors.ids() == set(index.store.chunk_ids())
+    index.delete(["d3"])
+    assert index.vectors.count() == 3 and "d3" not in index.search({"q": "Cats purr."}, mode="dense", k=4).scores["q"]
 
 
 def test_retrieve_then_rerank(tmp_path, tiny_bert, beir_folder):
