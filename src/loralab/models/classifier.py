@@ -9,7 +9,7 @@ from typing import ClassVar
 import torch
 
 from loralab.models.load import load_sequence_classifier, resolve_model
-from loralab.rankers.batching import length_sorted_batches
+from loralab.models.batching import length_sorted_batches
 
 
 @dataclass

@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 
 from loralab.data.schemas import Document
 from loralab.models.load import load_encoder
-from loralab.rankers.batching import length_sorted_batches, mean_pool
+from loralab.models.batching import length_sorted_batches, mean_pool
 
 
 @dataclass

@@ -11,7 +11,7 @@ import torch
 
 from loralab.data.schemas import Document
 from loralab.models.load import load_sequence_classifier
-from loralab.rankers.batching import length_sorted_batches
+from loralab.models.batching import length_sorted_batches
 
 
 @dataclass
