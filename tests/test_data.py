@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from loralab.data.beir import load_beir
+from loralab.data.beir import load_beir, read_queries
 from loralab.data.jsonl import iter_jsonl
 from loralab.data.registry import list_datasets, load_rerank_dataset
 from loralab.data.schemas import Ranking
@@ -30,8 +30,6 @@ def test_missing_field_names_the_field(tmp_path):
     path = tmp_path / "queries.jsonl"
     path.write_text('{"_id": "q1", "text": "ok"}\n{"_id": "q2", "body": "wrong"}\n')
     with pytest.raises(DataError, match=r"queries\.jsonl:2: missing field 'text'"):
-        from loralab.data.beir import read_queries
-
         read_queries(path)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 from loralab.errors import ModelError
@@ -15,7 +13,9 @@ def merge_run(run_or_adapter: Path, out: Path) -> Path:
     """Merge into a full-precision base. For QLoRA the base is loaded un-quantized (the dequantized
     weights), never merged into the 4-bit tensors: bnb merges into a 4-bit base give garbage after a forward."""
     from peft import PeftModel
-    from transformers import AutoModelForSequenceClassification
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from loralab.methods.train import save_pretrained_atomically
 
     source = find_adapter(run_or_adapter)
     if source is None:
@@ -24,14 +24,5 @@ def merge_run(run_or_adapter: Path, out: Path) -> Path:
         resolve_model(source.base), num_labels=source.num_labels or 1, dtype="float32"
     )
     merged = PeftModel.from_pretrained(base, str(source.adapter_dir)).merge_and_unload()
-    out = Path(out)
-    tmp = out.with_name(f".{out.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    merged.save_pretrained(tmp, safe_serialization=True)
-    from transformers import AutoTokenizer
-
-    AutoTokenizer.from_pretrained(str(source.adapter_dir)).save_pretrained(tmp)
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(tmp, out)
-    return out
+    tokenizer = AutoTokenizer.from_pretrained(str(source.adapter_dir))
+    return save_pretrained_atomically(merged, tokenizer, Path(out))

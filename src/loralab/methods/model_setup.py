@@ -8,7 +8,7 @@ import torch
 
 from loralab.methods.configs import FullConfig, LoraConfig, QLoraConfig
 from loralab.models.adapters import HEAD_NAMES, bnb_4bit_config, disable_packed_cpu_path
-from loralab.models.load import load_tokenizer, resolve_model
+from loralab.models.load import resolve_model
 from loralab.models.memory import parameter_bytes
 
 @dataclass
@@ -75,13 +75,12 @@ def count_parameters(model) -> ParamCount:
 
 
 def build_classifier(backbone: str, method: FullConfig | LoraConfig, num_labels: int, gradient_checkpointing: bool):
-    """(tokenizer, trainable model, parameter counts, stored base bytes) for a sequence classifier."""
+    """(trainable model, parameter counts, stored base bytes) for a sequence classifier."""
     from transformers import AutoModelForSequenceClassification
 
-    tokenizer = load_tokenizer(backbone)
     model = load_base(AutoModelForSequenceClassification, backbone, method, num_labels, gradient_checkpointing)
     if gradient_checkpointing and not isinstance(method, QLoraConfig):
         model.gradient_checkpointing_enable()
     base_bytes = parameter_bytes(model)
     model = wrap_for_method(model, method)
-    return tokenizer, model, count_parameters(model), base_bytes
+    return model, count_parameters(model), base_bytes

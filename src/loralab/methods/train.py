@@ -25,6 +25,7 @@ from loralab.methods.checkpoints import last_complete_checkpoint
 from loralab.methods.configs import FullConfig, LoraConfig, TrainConfig, to_dict
 from loralab.methods.model_setup import build_classifier, head_modules
 from loralab.methods.task_data import training_task
+from loralab.models.load import load_tokenizer
 from loralab.runs import RunFolder, atomic_write_json
 
 console = Console(stderr=True)
@@ -122,11 +123,9 @@ def train(method: FullConfig | LoraConfig, cfg: TrainConfig, out: Path, resume: 
         raise ConfigError(f"{out}: run folder exists and is not empty; pass --resume to continue it or choose --out")
     out.mkdir(parents=True, exist_ok=True)
     set_seed(cfg.seed)
-    tokenizer, model, counts, base_bytes = None, None, None, None
-    from loralab.models.load import load_tokenizer
-
-    task = training_task(cfg, load_tokenizer(cfg.model))
-    tokenizer, model, counts, base_bytes = build_classifier(cfg.model, method, task.num_labels, cfg.gradient_checkpointing)
+    tokenizer = load_tokenizer(cfg.model)
+    task = training_task(cfg, tokenizer)
+    model, counts, base_bytes = build_classifier(cfg.model, method, task.num_labels, cfg.gradient_checkpointing)
     console.print(f"[bold]{method.kind}[/bold] on {cfg.model}: {counts}; {task.description}")
     config = {"method": to_dict(method), "train": to_dict(cfg), "num_labels": task.num_labels}
     atomic_write_json(out / "train_config.json", config)
@@ -162,10 +161,13 @@ def train(method: FullConfig | LoraConfig, cfg: TrainConfig, out: Path, resume: 
 
 
 def save_artifact(model, tokenizer, method, out: Path) -> Path:
-    """PEFT adapter (adapter/) or full model (model/), safetensors, written to a temp dir then renamed."""
-    name = "model" if isinstance(method, FullConfig) else "adapter"
-    target = out / name
-    tmp = out / f".{name}.tmp"
+    """PEFT adapter (adapter/) or full model (model/) in the run folder."""
+    return save_pretrained_atomically(model, tokenizer, out / ("model" if isinstance(method, FullConfig) else "adapter"))
+
+
+def save_pretrained_atomically(model, tokenizer, target: Path) -> Path:
+    """save_pretrained (safetensors) into a temp folder, then rename: a kill never leaves half a model."""
+    tmp = target.with_name(f".{target.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp, safe_serialization=True)
     tokenizer.save_pretrained(tmp)
