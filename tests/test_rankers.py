@@ -75,3 +75,22 @@ def test_length_sorted_batches_pad_dynamically(tiny_bert):
     assert batches[0][0] == [1, 2]  # longest first
     assert batches[0][1]["input_ids"].shape[1] > batches[1][1]["input_ids"].shape[1]
     assert isinstance(batches[0][1]["input_ids"], torch.Tensor)
+
+
+def test_interpolation_blends_reranker_with_first_stage(tiny_cross_encoder, beir_folder):
+    from loralab.tasks.rerank import load_task_dataset, run_ranker
+
+    data = load_task_dataset(str(beir_folder))
+    pure = run_ranker(data, "cross-encoder", show_progress=False, model=str(tiny_cross_encoder))
+    first_stage_only = run_ranker(data, "cross-encoder", False, interpolate=0.0, model=str(tiny_cross_encoder))
+    reranker_only = run_ranker(data, "cross-encoder", False, interpolate=1.0, model=str(tiny_cross_encoder))
+    half = run_ranker(data, "cross-encoder", False, interpolate=0.5, model=str(tiny_cross_encoder))
+    for qid in data.queries:
+        assert [d for d, _ in first_stage_only.ranking.ranked(qid)] == [d for d, _ in data.candidates.ranked(qid)]
+        assert [d for d, _ in reranker_only.ranking.ranked(qid)] == [d for d, _ in pure.ranking.ranked(qid)]
+        assert all(0.0 <= s <= 1.0 for _, s in half.ranking.ranked(qid))
+    assert half.config["interpolate"] == 0.5 and any("interpolated" in n for n in half.notes)
+    with pytest.raises(ConfigError, match="between 0 and 1"):
+        run_ranker(data, "cross-encoder", False, interpolate=1.5, model=str(tiny_cross_encoder))
+    with pytest.raises(ConfigError, match="first stage"):
+        run_ranker(data, "bm25", interpolate=0.5)

@@ -27,6 +27,9 @@ def rerank(
     max_length: int = typer.Option(256, help="max tokens per input (query + document for cross-encoders)"),
     batch_size: int = typer.Option(32),
     limit: int = typer.Option(None, help="only the first N queries (quick runs)"),
+    interpolate: float = typer.Option(
+        None, help="blend with the first stage: ALPHA x re-ranker + (1-ALPHA) x first stage, min-max per query"
+    ),
     runs_dir: Path = typer.Option(Path("runs"), help="where the run folder (manifest, metrics) goes"),
     json_out: bool = typer.Option(False, "--json", help="print metrics as one JSON line last"),
 ) -> None:
@@ -36,7 +39,7 @@ def rerank(
 
     data = load_task_dataset(dataset, max_queries=limit)
     options = {} if ranker == FIRST_STAGE else {"model": model, "max_length": max_length, "batch_size": batch_size}
-    result = run_ranker(data, ranker, **options)
+    result = run_ranker(data, ranker, interpolate=interpolate, **options)
     write_run(result.ranking, out, tag=ranker)
     folder = save_result(result, data, runs_dir, f"rerank-{data.name}-{ranker}")
     console.print(f"wrote {out} ({len(result.ranking)} queries); run folder {folder.path}")

@@ -36,6 +36,7 @@ def train(
     max_eval_examples: int = typer.Option(200),
     warmup_ratio: float = typer.Option(0.1),
     gradient_checkpointing: bool = typer.Option(False),
+    precision: str = typer.Option("fp32", help="fp32 | bf16 (mixed, autocast) | fp16 (GPU only)"),
     report_to: list[str] = typer.Option([], help="tensorboard | mlflow | wandb (off by default)"),
     seed: int = typer.Option(42),
 ) -> None:
@@ -52,7 +53,8 @@ def train(
         batch_size=batch_size, grad_accum=grad_accum, learning_rate=lr or (3e-5 if method == "full" else 2e-4),
         head_learning_rate=head_lr, loss=loss, num_negatives=num_negatives, eval_steps=eval_steps,
         save_steps=save_steps, max_train_examples=max_train_examples, max_eval_examples=max_eval_examples,
-        warmup_ratio=warmup_ratio, gradient_checkpointing=gradient_checkpointing, report_to=list(report_to), seed=seed,
+        warmup_ratio=warmup_ratio, gradient_checkpointing=gradient_checkpointing, precision=precision,
+        report_to=list(report_to), seed=seed,
     )
     result = run_training(method_cfg, cfg, out, resume=resume)
     m = result.metrics

@@ -71,6 +71,7 @@ class TrainConfig:
     save_total_limit: int = 2
     logging_steps: int = 10
     gradient_checkpointing: bool = False
+    precision: str = "fp32"  # fp32 | bf16 (autocast; ~2x faster matmuls on AVX512-BF16 CPUs and on GPUs) | fp16 (GPU)
     report_to: list[str] = field(default_factory=list)  # tensorboard | mlflow | wandb; off by default
     seed: int = 42
     dataloader_workers: int = 0

@@ -85,6 +85,10 @@ def training_arguments(cfg: TrainConfig, output_dir: Path, metric: str) -> Train
             f"save_steps ({cfg.save_steps}) must be a multiple of eval_steps ({cfg.eval_steps}): the best "
             "checkpoint is chosen among evaluated ones"
         )
+    if cfg.precision not in ("fp32", "bf16", "fp16"):
+        raise ConfigError(f"precision {cfg.precision!r}: choose fp32, bf16 or fp16")
+    if cfg.precision == "fp16" and not torch.cuda.is_available():
+        raise ConfigError("precision fp16 needs a CUDA GPU (mixed fp16 with loss scaling); use bf16 on CPU")
     return TrainingArguments(
         output_dir=str(output_dir),
         num_train_epochs=cfg.epochs,
@@ -111,6 +115,8 @@ def training_arguments(cfg: TrainConfig, output_dir: Path, metric: str) -> Train
         train_sampling_strategy="group_by_length",
         dataloader_num_workers=cfg.dataloader_workers,
         use_cpu=not torch.cuda.is_available(),
+        bf16=cfg.precision == "bf16",
+        fp16=cfg.precision == "fp16",
         disable_tqdm=False,
         remove_unused_columns=False,  # grouped examples carry raw text; the collator tokenizes it
     )
