@@ -24,13 +24,17 @@ limit_candidates: 10
 price_per_hour: 1.0
 methods:
   - {{name: BM25, ranker: bm25}}
-  - {{name: tiny, ranker: bi-encoder, model: "{tiny_bert}", batch_size: 4}}
+  - {{name: tiny, ranker: bi-encoder, model: "{tiny_bert}", batch_size: 4, also_interpolated: [0.0, 1.0]}}
 """,
     )
     out = tmp_path / "report"
     rows = run_compare(cfg, out)
     paths = write_report(cfg, rows, out)
-    bm25, tiny = rows
+    bm25, tiny, first_stage_only, reranker_only = rows
+    # Blends come from the same scores: alpha 0 is the first stage's quality, alpha 1 the re-ranker's.
+    assert first_stage_only["method"] == "tiny + first stage (alpha 0)"
+    assert first_stage_only["ndcg@10"] == pytest.approx(bm25["ndcg@10"])
+    assert reranker_only["ndcg@10"] == pytest.approx(tiny["ndcg@10"]) and reranker_only["p50_ms"] == tiny["p50_ms"]
     assert bm25["p50_ms"] is None and tiny["p50_ms"] > 0 and tiny["pairs_per_s"] > 0
     assert tiny["num_queries"] == 3 and 0 <= tiny["ndcg@10"] <= 1
     assert tiny["peak_rss_mb"] > 50 and tiny["size_mb"] > 0
@@ -44,7 +48,7 @@ methods:
     for name in ("quality_vs_latency.png", "memory.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     saved = json.loads((out / "results.json").read_text())
-    assert [r["method"] for r in saved["rows"]] == ["BM25", "tiny"]
+    assert [r["method"] for r in saved["rows"]][:2] == ["BM25", "tiny"] and len(saved["rows"]) == 4
     assert (out / "runs" / "tiny" / "manifest.json").is_file()
 
 
@@ -53,6 +57,8 @@ def test_bad_compare_configs_name_the_problem(tmp_path):
         _config(tmp_path, "dataset: trec-dl-2019\n")
     with pytest.raises(ConfigError, match="unique"):
         _config(tmp_path, "dataset: x\nmethods:\n  - {name: a, ranker: bm25}\n  - {name: a, ranker: bm25}\n")
+    with pytest.raises(ConfigError, match="between 0 and 1"):
+        _config(tmp_path, "dataset: x\nmethods:\n  - {name: a, ranker: cross-encoder, also_interpolated: [2]}\n")
     with pytest.raises(ConfigError, match="invalid YAML"):
         _config(tmp_path, "dataset: [unclosed\n")
     with pytest.raises(ConfigError, match="not found"):

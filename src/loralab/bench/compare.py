@@ -26,38 +26,49 @@ def run_compare(config: CompareConfig, out_dir: Path, isolate: bool = True) -> l
         args = (config.model_dump(), method.model_dump(), str(out_dir / "runs"))
         if isolate:
             with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-                rows.append(pool.submit(run_method, *args).result())
+                rows.extend(pool.submit(run_method, *args).result())
         else:
-            rows.append(run_method(*args))
+            rows.extend(run_method(*args))
     return rows
 
 
-def run_method(config_dict: dict[str, Any], method_dict: dict[str, Any], runs_root: str) -> dict[str, Any]:
-    """Load the dataset, run one method, save its run folder, and return its report row."""
-    from loralab.tasks.rerank import load_task_dataset, run_ranker, save_result
+def run_method(config_dict: dict[str, Any], method_dict: dict[str, Any], runs_root: str) -> list[dict[str, Any]]:
+    """Load the dataset, run one method, save its run folder; its report row plus one per first-stage blend."""
+    from loralab.tasks.rerank import load_task_dataset, run_ranker, save_result, with_first_stage
 
     config = CompareConfig.model_validate(config_dict)
     method = MethodSpec.model_validate(method_dict)
     dataset = load_task_dataset(config.dataset, config.limit_queries, config.limit_candidates)
     result = run_ranker(dataset, method.ranker, show_progress=True, **method.options)
-    folder = save_result(result, dataset, Path(runs_root), method.name)
+    variants = [(method.name, result)] + [
+        (f"{method.name} + first stage (alpha {alpha:g})", with_first_stage(result, dataset, alpha))
+        for alpha in method.also_interpolated
+    ]
+    rows = []
+    for name, variant in variants:
+        folder = save_result(variant, dataset, Path(runs_root), name)
+        rows.append(result_row(name, method, variant, len(dataset.queries), folder.path, config.price_per_hour))
+    return rows
+
+
+def result_row(name: str, method: MethodSpec, result, num_queries: int, run_dir: Path, price_per_hour: float):
     row: dict[str, Any] = {
-        "method": method.name,
+        "method": name,
         "ranker": method.ranker,
         "model": result.config.get("model"),
-        "num_queries": len(dataset.queries),
+        "num_queries": num_queries,
         **(result.metrics.values if result.metrics else {}),
         "p50_ms": None, "p95_ms": None, "pairs_per_s": None, "cost_per_1m": None,
         "peak_rss_mb": result.peak_rss_bytes / MB,
         "size_mb": result.model_size_bytes / MB if result.model_size_bytes else None,
-        "run_dir": str(folder.path),
+        "run_dir": str(run_dir),
         "notes": result.notes,
     }
     if result.latency:
         lat = result.latency
         row.update(
             p50_ms=lat.p50_ms, p95_ms=lat.p95_ms, pairs_per_s=lat.pairs_per_second,
-            cost_per_1m=cost_per_million_queries(lat.queries_per_second, config.price_per_hour),
+            cost_per_1m=cost_per_million_queries(lat.queries_per_second, price_per_hour),
         )
     row.update(training_columns(method.options.get("model")))
     return row

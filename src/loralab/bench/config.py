@@ -18,17 +18,28 @@ class MethodSpec(BaseModel):
     name: str
     ranker: str
     options: dict[str, Any] = Field(default_factory=dict)
+    # Extra rows from the same scores blended with the first stage (alpha = re-ranker weight): no re-scoring.
+    also_interpolated: list[float] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
     def _collect_options(cls, data: Any) -> Any:
         # YAML users write options inline next to name/ranker; gather them into `options`.
         if isinstance(data, dict):
-            known = {"name", "ranker", "options"}
+            known = {"name", "ranker", "options", "also_interpolated"}
             extra = {k: v for k, v in data.items() if k not in known}
             data = {k: v for k, v in data.items() if k in known}
             data["options"] = {**data.get("options", {}), **extra}
         return data
+
+    @model_validator(mode="after")
+    def _alphas_in_range(self) -> MethodSpec:
+        bad = [a for a in self.also_interpolated if not 0.0 <= a <= 1.0]
+        if bad:
+            raise ValueError(f"also_interpolated weights must be between 0 and 1, got {bad}")
+        if self.also_interpolated and self.ranker == "bm25":
+            raise ValueError("also_interpolated blends a re-ranker with the first stage; 'bm25' is the first stage")
+        return self
 
 
 class CompareConfig(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,8 +63,8 @@ def run_ranker(
     both min-max normalised per query: the standard remedy when a re-ranker trained on little data loses
     lexical-match signal BM25 still has (Abolghasemi et al., 2022, "BM25 interpolation for cross-encoders").
     """
-    if interpolate is not None and not 0.0 <= interpolate <= 1.0:
-        raise ConfigError(f"interpolate must be between 0 and 1 (weight of the re-ranker), got {interpolate}")
+    if interpolate is not None:
+        _check_alpha(interpolate)
     if ranker == FIRST_STAGE:
         if interpolate is not None:
             raise ConfigError("interpolate blends a re-ranker with the first stage; ranker 'bm25' is the first stage")
@@ -78,15 +79,26 @@ def run_ranker(
         config = config_to_dict(ranker_cfg)
         size = model_size_on_disk(resolve_model(ranker_cfg.model))
         notes = ["cross-encoder head is untrained (random)"] if getattr(model, "head_is_new", False) else []
-        if interpolate is not None:
-            ranking = weighted_fusion(ranking, dataset.candidates.restrict(ranking.query_ids), alpha=interpolate)
-            config["interpolate"] = interpolate
-            notes.append(
-                f"scores interpolated with the first stage: {interpolate:g} x re-ranker + {1 - interpolate:g} x "
-                "first stage (min-max per query)"
-            )
     metrics = evaluate_ranking(ranking, dataset.qrels, dataset.relevance_level) if dataset.qrels else None
-    return RerankResult(ranking, metrics, config, latency, size, peak_rss_bytes(), notes)
+    result = RerankResult(ranking, metrics, config, latency, size, peak_rss_bytes(), notes)
+    return result if interpolate is None else with_first_stage(result, dataset, interpolate)
+
+
+def _check_alpha(alpha: float) -> None:
+    if not 0.0 <= alpha <= 1.0:
+        raise ConfigError(f"interpolate must be between 0 and 1 (weight of the re-ranker), got {alpha}")
+
+
+def with_first_stage(result: RerankResult, dataset: RerankDataset, alpha: float) -> RerankResult:
+    """`result` blended with the dataset's first-stage scores (same latency: the blend costs microseconds)."""
+    _check_alpha(alpha)
+    ranking = weighted_fusion(result.ranking, dataset.candidates.restrict(result.ranking.query_ids), alpha=alpha)
+    metrics = evaluate_ranking(ranking, dataset.qrels, dataset.relevance_level) if dataset.qrels else None
+    note = f"scores interpolated with the first stage: {alpha:g} x re-ranker + {1 - alpha:g} x first stage (min-max per query)"
+    return dataclasses.replace(
+        result, ranking=ranking, metrics=metrics, config={**result.config, "interpolate": alpha},
+        notes=[*result.notes, note],
+    )
 
 
 def save_result(result: RerankResult, dataset: RerankDataset, runs_root: Path, name: str) -> RunFolder:
