@@ -30,3 +30,7 @@ class ModelError(LoralabError):
 
 class MissingDependencyError(LoralabError):
     """An optional package needed for this path is not installed."""
+
+
+class QuantizationError(LoralabError):
+    """A quantization method cannot be applied here (hardware, library, layer shape or a bad option)."""

@@ -38,8 +38,12 @@ def run_method(config_dict: dict[str, Any], method_dict: dict[str, Any], runs_ro
 
     config = CompareConfig.model_validate(config_dict)
     method = MethodSpec.model_validate(method_dict)
-    dataset = load_task_dataset(config.dataset, config.limit_queries, config.limit_candidates)
+    limits = (_smaller(method.limit_queries, config.limit_queries),
+              _smaller(method.limit_candidates, config.limit_candidates))
+    dataset = load_task_dataset(config.dataset, *limits)
     result = run_ranker(dataset, method.ranker, show_progress=True, **method.options)
+    if method.limit_queries or method.limit_candidates:
+        result.notes.append(method_limit_note(len(dataset.queries), limits[1]))
     variants = [(method.name, result)] + [
         (f"{method.name} + first stage (alpha {alpha:g})", with_first_stage(result, dataset, alpha))
         for alpha in method.also_interpolated
@@ -56,6 +60,7 @@ def result_row(name: str, method: MethodSpec, result, num_queries: int, run_dir:
         "method": name,
         "ranker": method.ranker,
         "model": result.config.get("model"),
+        "quantization": result.config.get("quantize"),
         "num_queries": num_queries,
         **(result.metrics.values if result.metrics else {}),
         "p50_ms": None, "p95_ms": None, "pairs_per_s": None, "cost_per_1m": None,
@@ -71,7 +76,33 @@ def result_row(name: str, method: MethodSpec, result, num_queries: int, run_dir:
             cost_per_1m=cost_per_million_queries(lat.queries_per_second, price_per_hour),
         )
     row.update(training_columns(method.options.get("model")))
+    row.update(usage_columns(result.usage))
     return row
+
+
+def _smaller(a: int | None, b: int | None) -> int | None:
+    return min(a, b) if a and b else a or b
+
+
+def method_limit_note(num_queries: int, limit_candidates: int | None) -> str:
+    return (
+        f"run on {num_queries} queries" + (f", top {limit_candidates} candidates each" if limit_candidates else "")
+        + " (a per-method --limit: not directly comparable with rows run on more)"
+    )
+
+
+def usage_columns(usage: dict[str, Any] | None) -> dict[str, Any]:
+    """Prompt rankers: tokens and failures per query; with token prices the cost is the token bill."""
+    if not usage:
+        return {}
+    columns = {
+        "tokens_in_per_query": usage["tokens_in_per_query"],
+        "tokens_out_per_query": usage["tokens_out_per_query"],
+        "failures": usage["failures"],
+    }
+    if usage.get("token_cost_per_1m") is not None:
+        columns["cost_per_1m"] = usage["token_cost_per_1m"]
+    return columns
 
 
 def training_columns(model: str | None) -> dict[str, Any]:

@@ -20,13 +20,16 @@ class MethodSpec(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict)
     # Extra rows from the same scores blended with the first stage (alpha = re-ranker weight): no re-scoring.
     also_interpolated: list[float] = Field(default_factory=list)
+    # Per-method quick-run limits (override the config's): slow methods, e.g. listwise prompting, on fewer queries.
+    limit_queries: int | None = Field(None, ge=1)
+    limit_candidates: int | None = Field(None, ge=1)
 
     @model_validator(mode="before")
     @classmethod
     def _collect_options(cls, data: Any) -> Any:
         # YAML users write options inline next to name/ranker; gather them into `options`.
         if isinstance(data, dict):
-            known = {"name", "ranker", "options", "also_interpolated"}
+            known = {"name", "ranker", "options", "also_interpolated", "limit_queries", "limit_candidates"}
             extra = {k: v for k, v in data.items() if k not in known}
             data = {k: v for k, v in data.items() if k in known}
             data["options"] = {**data.get("options", {}), **extra}

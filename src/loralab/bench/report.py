@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from loralab.bench.ablation import write_ablation
 from loralab.bench.charts import memory_bars, quality_vs_latency, training_curves
 from loralab.bench.config import CompareConfig
 from loralab.runs import atomic_write_json, atomic_write_text, hardware
@@ -34,11 +35,18 @@ TRAINING_COLUMNS = [
     ("adapter_mb", "adapter MB", "{:.2f}"),
 ]
 
+PROMPT_COLUMNS = [
+    ("tokens_in_per_query", "tokens in/query", "{:.0f}"),
+    ("tokens_out_per_query", "tokens out/query", "{:.1f}"),
+    ("failures", "failed calls", "{}"),
+]
+
 
 def columns_for(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
-    """Training columns appear only when some row is a trained run."""
+    """Training columns appear only when some row is a trained run; token columns when one prompts an LLM."""
     trained = any(r.get("train_seconds") is not None for r in rows)
-    return COLUMNS + (TRAINING_COLUMNS if trained else [])
+    prompted = any(r.get("tokens_in_per_query") is not None for r in rows)
+    return COLUMNS + (PROMPT_COLUMNS if prompted else []) + (TRAINING_COLUMNS if trained else [])
 
 
 def _cell(row: dict[str, Any], key: str, fmt: str) -> str:
@@ -78,9 +86,10 @@ def write_report(config: CompareConfig, rows: list[dict[str, Any]], out_dir: Pat
     title = config.title or f"loralab comparison: {config.dataset}"
     context = _context_lines(config, rows)
     atomic_write_json(out_dir / "results.json", {"config": config.model_dump(), "rows": rows})
+    ablation = write_ablation(rows, out_dir, config.dataset)  # only when some rows are quantized
     atomic_write_text(out_dir / "report.md", _markdown(title, context, rows, charts))
     atomic_write_text(out_dir / "report.html", _html(title, context, rows, charts))
-    return {"markdown": out_dir / "report.md", "html": out_dir / "report.html", **charts}
+    return {"markdown": out_dir / "report.md", "html": out_dir / "report.html", **charts, **ablation}
 
 
 def _markdown(title: str, context: list[str], rows: list[dict[str, Any]], charts: dict[str, Path]) -> str:

@@ -13,6 +13,7 @@ def compare(
     config: Path = typer.Option(..., help="YAML: dataset, methods [{name, ranker, model, ...}], price_per_hour"),
     out: Path = typer.Option(..., help="report folder (report.md, report.html, PNG charts, runs/)"),
     limit: int = typer.Option(None, help="override: only the first N queries (quick runs)"),
+    limit_candidates: int = typer.Option(None, help="override: only each query's top N candidates (quick runs)"),
 ) -> None:
     """Run every method of a comparison on one dataset and write the report."""
     from loralab.bench.compare import run_compare
@@ -22,6 +23,8 @@ def compare(
     cfg = load_compare_config(config)
     if limit:
         cfg.limit_queries = limit
+    if limit_candidates:
+        cfg.limit_candidates = limit_candidates
     rows = run_compare(cfg, out)
     paths = write_report(cfg, rows, out)
     table = Table(*[label for _, label, _ in columns_for(rows)], title=f"{cfg.dataset}")

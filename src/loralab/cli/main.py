@@ -21,9 +21,9 @@ err_console = Console(stderr=True)
 
 
 def _register() -> None:
-    from loralab.cli import compare_cmd, info_cmds, rank_cmds, train_cmds
+    from loralab.cli import compare_cmd, info_cmds, quant_cmds, rank_cmds, train_cmds
 
-    for module in (info_cmds, rank_cmds, compare_cmd, train_cmds):
+    for module in (info_cmds, rank_cmds, compare_cmd, train_cmds, quant_cmds):
         module.register(app)
     __import__("loralab.cli.retrieval_cmds", fromlist=["register"]).register(app)  # index, search, retrieve-eval
     __import__("loralab.cli.serve_cmd", fromlist=["register"]).register(app)  # serve

@@ -21,12 +21,22 @@ def _metrics_table(title: str, values: dict[str, float]) -> Table:
 
 def rerank(
     dataset: str = typer.Option(..., help="dataset name (see `loralab datasets`) or BEIR folder"),
-    ranker: str = typer.Option("bi-encoder", help="bm25 | bi-encoder | cross-encoder"),
-    model: str = typer.Option("minilm", help="packaged alias, local folder, GGUF file or hub id"),
+    ranker: str = typer.Option(
+        "bi-encoder", help="bm25 | bi-encoder | cross-encoder | prompt-pointwise | prompt-listwise | prompt-rating"
+    ),
+    model: str = typer.Option(
+        None, help="packaged alias, local folder, GGUF file or hub id (default: minilm; smollm2-135m-instruct for "
+        "prompt-*); with -o backend=openai the server's model name"
+    ),
     out: Path = typer.Option(..., help="TREC run file to write"),
-    max_length: int = typer.Option(256, help="max tokens per input (query + document for cross-encoders)"),
-    batch_size: int = typer.Option(32),
+    max_length: int = typer.Option(None, help="max tokens per input (default 256; prompt-*: longest prompt, 4096)"),
+    batch_size: int = typer.Option(None, help="pairs per forward pass (default 32; prompt-*: 8)"),
+    option: list[str] = typer.Option(
+        None, "--option", "-o", help="ranker option KEY=VALUE, repeatable (e.g. -o window=20 -o backend=openai "
+        "-o base_url=http://127.0.0.1:8000/v1 -o template=my_prompt.yaml)"
+    ),
     limit: int = typer.Option(None, help="only the first N queries (quick runs)"),
+    limit_candidates: int = typer.Option(None, help="only each query's top N first-stage candidates (quick runs)"),
     interpolate: float = typer.Option(
         None, help="blend with the first stage: ALPHA x re-ranker + (1-ALPHA) x first stage, min-max per query"
     ),
@@ -37,9 +47,14 @@ def rerank(
     from loralab.data.trec import write_run
     from loralab.tasks.rerank import FIRST_STAGE, load_task_dataset, run_ranker, save_result
 
-    data = load_task_dataset(dataset, max_queries=limit)
+    data = load_task_dataset(dataset, max_queries=limit, max_candidates=limit_candidates)
     options = {} if ranker == FIRST_STAGE else {"model": model, "max_length": max_length, "batch_size": batch_size}
+    options = {k: v for k, v in {**options, **parse_options(option or [])}.items() if v is not None}
     result = run_ranker(data, ranker, interpolate=interpolate, **options)
+    if limit or limit_candidates:
+        result.notes.append(
+            f"limited run: {len(data.queries)} queries" + (f", top {limit_candidates} candidates" if limit_candidates else "")
+        )
     write_run(result.ranking, out, tag=ranker)
     folder = save_result(result, data, runs_dir, f"rerank-{data.name}-{ranker}")
     console.print(f"wrote {out} ({len(result.ranking)} queries); run folder {folder.path}")
@@ -50,8 +65,32 @@ def rerank(
     if result.latency:
         lat = result.latency
         console.print(f"latency p50 {lat.p50_ms:.1f} ms, p95 {lat.p95_ms:.1f} ms; {lat.pairs_per_second:.1f} pairs/s")
+    if result.usage:
+        use = result.usage
+        console.print(
+            f"tokens/query in {use['tokens_in_per_query']:.0f}, out {use['tokens_out_per_query']:.1f}; "
+            f"{use['calls']} model calls, {use['failures']} failed (fallback scores)"
+        )
     if json_out and result.metrics:
         print(json.dumps(result.metrics.values))
+
+
+def parse_options(pairs: list[str]) -> dict:
+    """`KEY=VALUE` strings into ranker options; values are read as YAML scalars (20 -> int, true -> bool)."""
+    import yaml
+
+    from loralab.errors import ConfigError
+
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--option '{pair}': expected KEY=VALUE, e.g. -o window=20")
+        try:
+            options[key.strip().replace("-", "_")] = yaml.safe_load(value) if value else None
+        except yaml.YAMLError:
+            options[key.strip().replace("-", "_")] = value
+    return options
 
 
 def eval_(

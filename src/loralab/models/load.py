@@ -139,3 +139,11 @@ def load_sequence_classifier(spec: str | Path, num_labels: int = 1, dtype: str =
     )
     head_is_new = bool(info.get("missing_keys"))
     return load_tokenizer(spec), model.eval(), head_is_new
+
+
+def load_causal_lm(spec: str | Path, dtype: str = "float32"):
+    """(tokenizer, AutoModelForCausalLM) for prompt-based scoring and generation."""
+    from transformers import AutoModelForCausalLM
+
+    _, model = _from_pretrained(AutoModelForCausalLM, spec, dtype=dtype)
+    return load_tokenizer(spec), model.eval()

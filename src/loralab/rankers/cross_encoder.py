@@ -21,15 +21,29 @@ class CrossEncoderConfig:
     max_length: int = 256
     batch_size: int = 32
     dtype: str = "float32"
+    # post-training quantization applied after loading: int8-dynamic, nf4, "int4-weight-only:group_size=32", ...
+    quantize: str | None = None
 
 
 class CrossEncoderRanker:
     def __init__(self, config: CrossEncoderConfig):
+        from loralab.quant.io import is_quantized_dir
+
         self.config = config
-        self.name = f"cross-encoder:{config.model}"
-        self.tokenizer, self.model, self.head_is_new = load_sequence_classifier(
-            config.model, num_labels=1, dtype=config.dtype
-        )
+        self.name = f"cross-encoder:{config.model}" + (f"+{config.quantize}" if config.quantize else "")
+        if is_quantized_dir(config.model):  # saved by `loralab quantize`: restored as stored, not re-quantized
+            self._load_quantized(config)
+        else:
+            self.tokenizer, self.model, self.head_is_new = load_sequence_classifier(
+                config.model, num_labels=1, dtype=config.dtype
+            )
+        if config.quantize:
+            from loralab.models.memory import parameter_bytes
+            from loralab.quant.prepare import quantize_for_inference
+
+            self.model = quantize_for_inference(self.model, self.tokenizer, config.quantize, config.max_length,
+                                                where=f"cross-encoder {config.model}")
+            self.model_size_bytes = parameter_bytes(self.model)["total"]  # stored bytes, quantization metadata included
         if self.head_is_new:
             warnings.warn(
                 f"{config.model} has no trained relevance head: the cross-encoder scores are random until it is "
@@ -37,10 +51,18 @@ class CrossEncoderRanker:
                 stacklevel=2,
             )
 
+    def _load_quantized(self, config: CrossEncoderConfig) -> None:
+        from loralab.models.load import model_size_on_disk
+        from loralab.quant.io import load_quantized
+
+        loaded = load_quantized(config.model)
+        self.tokenizer, self.model, self.head_is_new = loaded.tokenizer, loaded.model, False
+        self.model_size_bytes = model_size_on_disk(config.model)
+
     def score(self, query: str, docs: Sequence[Document]) -> list[float]:
         return self.score_pairs([query] * len(docs), docs)
 
-    @torch.inference_mode()
+    @torch.no_grad()  # not inference_mode: quanto's int4 matmul cannot run on inference tensors
     def score_pairs(self, queries: Sequence[str], docs: Sequence[Document]) -> list[float]:
         """One score per (queries[i], docs[i]); lets a server batch pairs from many requests in one pass."""
         scores = [0.0] * len(docs)

@@ -10,6 +10,9 @@ from loralab.errors import ConfigError, UnknownNameError
 from loralab.rankers.base import Ranker
 from loralab.rankers.bi_encoder import BiEncoderConfig, BiEncoderRanker
 from loralab.rankers.cross_encoder import CrossEncoderConfig, CrossEncoderRanker
+from loralab.rankers.prompt import (
+    ListwiseConfig, ListwiseRanker, PointwiseConfig, PointwiseRanker, RatingConfig, RatingRanker,
+)
 
 _KINDS: dict[str, tuple[type, Callable[[Any], Ranker]]] = {}
 
@@ -50,3 +53,6 @@ def build_ranker(config) -> Ranker:
 
 register_ranker(BiEncoderConfig, BiEncoderRanker)
 register_ranker(CrossEncoderConfig, CrossEncoderRanker)
+register_ranker(PointwiseConfig, PointwiseRanker)  # prompt-pointwise
+register_ranker(ListwiseConfig, ListwiseRanker)  # prompt-listwise
+register_ranker(RatingConfig, RatingRanker)  # prompt-rating

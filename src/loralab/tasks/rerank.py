@@ -42,6 +42,7 @@ class RerankResult:
     model_size_bytes: int | None = None
     peak_rss_bytes: int = 0
     notes: list[str] = field(default_factory=list)
+    usage: dict[str, Any] | None = None  # prompt rankers: tokens per query, failures, repairs, token cost
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -51,6 +52,7 @@ class RerankResult:
             "model_size_bytes": self.model_size_bytes,
             "peak_rss_bytes": self.peak_rss_bytes,
             "notes": self.notes,
+            **({"usage": self.usage} if self.usage else {}),
         }
 
 
@@ -72,15 +74,20 @@ def run_ranker(
             raise ConfigError(f"ranker 'bm25' (the first-stage run as given) takes no options, got {sorted(options)}")
         ranking, latency, size, config = dataset.candidates, None, None, {"ranker": FIRST_STAGE}
         notes = ["first-stage candidates evaluated as given: no re-ranking latency measured"]
+        usage = None
     else:
         ranker_cfg = ranker_config(ranker, **options)
         model = build_ranker(ranker_cfg)
         ranking, latency = rerank_dataset(model, dataset, show_progress=show_progress)
         config = config_to_dict(ranker_cfg)
-        size = model_size_on_disk(resolve_model(ranker_cfg.model))
+        report = model.report() if hasattr(model, "report") else {}  # prompt rankers: usage and notes
+        # prompt and quantized rankers know their own size (a model behind a remote server has none on this disk)
+        size = model.model_size_bytes if hasattr(model, "model_size_bytes") else model_size_on_disk(
+            resolve_model(ranker_cfg.model))
         notes = ["cross-encoder head is untrained (random)"] if getattr(model, "head_is_new", False) else []
+        usage, notes = report.get("summary"), notes + report.get("notes", [])
     metrics = evaluate_ranking(ranking, dataset.qrels, dataset.relevance_level) if dataset.qrels else None
-    result = RerankResult(ranking, metrics, config, latency, size, peak_rss_bytes(), notes)
+    result = RerankResult(ranking, metrics, config, latency, size, peak_rss_bytes(), notes, usage)
     return result if interpolate is None else with_first_stage(result, dataset, interpolate)
 
 

