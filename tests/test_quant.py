@@ -172,3 +172,28 @@ def test_compare_writes_the_quantization_ablation(tmp_path, tiny_cross_encoder, 
     table = paths["quantization ablation"].read_text()
     assert "| int8 | int8-dynamic |" in table and "| nf4 | nf4 |" in table and "fp32 (baseline)" in table
     assert paths["quantization ablation chart"].stat().st_size > 1000
+
+
+def test_adapter_trained_on_4bit_merges_into_the_dequantized_base(tmp_path, tiny_bert):
+    from loralab.methods.configs import method_config, train_config
+    from loralab.methods.train import train
+    from loralab.models.load import load_sequence_classifier
+    from loralab.quant.lora_paths import merged_for_quantization
+
+    rows = [{"query": f"question {i} about {t}", "positive": f"all about {t}", "negatives": [f"other {i} {j}" for j in range(3)]}
+            for i, t in enumerate(["fleas", "cats", "tea", "rain"] * 4)]
+    data = tmp_path / "groups.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    cfg = train_config(model=str(tiny_bert), data=str(data), max_steps=4, batch_size=4, eval_steps=4, save_steps=4,
+                       max_length=32, num_negatives=3, learning_rate=5e-3, eval_fraction=0.25)
+    run = train(method_config("qlora", r=4, alpha=8), cfg, tmp_path / "qlora").run_dir
+    tokenizer, as_trained, _ = load_sequence_classifier(str(run))  # the adapter on its NF4 base
+    reference = _logits(as_trained, tokenizer)
+    dequantized = _logits(merged_for_quantization(str(run), "dequantized").model, tokenizer)
+    original = _logits(merged_for_quantization(str(run), "original").model, tokenizer)
+    # the 4-bit forward computes in bf16: a small residual remains, much smaller than the quantization error
+    assert (dequantized - reference).abs().max() < 0.5 * (original - reference).abs().max()
+    requantized = quantize_for_inference(merged_for_quantization(str(run)).model, tokenizer, "nf4")
+    assert torch.isfinite(_logits(requantized, tokenizer)).all()
+    with pytest.raises(QuantizationError, match="unmerged on a 4-bit base"):
+        quantize_for_inference(as_trained, tokenizer, "int8-dynamic")
