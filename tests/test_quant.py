@@ -18,7 +18,7 @@ from loralab.quant.io import load_quantized, save_quantized
 from loralab.quant.loading import load_model
 from loralab.quant.prepare import quantize_for_inference
 
-CPU_METHODS = ["fp16", "bf16", "int8-dynamic", "int8-static:calibration_samples=16", "int8-weight-only",
+CPU_METHODS = ["fp16", "bf16", "int8-dynamic", "int8-dynamic:per_channel=false", "int8-static:calibration_samples=16", "int8-weight-only",
                "int4-weight-only:group_size=32", "nf4", "nf4:double_quant=false"]
 SAVEABLE = CPU_METHODS  # every CPU method round-trips through safetensors
 

@@ -18,9 +18,11 @@ METRIC = "ndcg@10"
 def ablation_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One entry per row that has a float baseline (same ranker and model, no quantization) in `rows`."""
     baselines = {(r["ranker"], r.get("model")): r for r in rows if not r.get("quantization") and r.get("pairs_per_s")}
+    used = {(r["ranker"], r.get("model")) for r in rows if r.get("quantization")}
     out = []
     for row in rows:
-        base = baselines.get((row["ranker"], row.get("model")))
+        key = (row["ranker"], row.get("model"))
+        base = baselines.get(key) if key in used else None
         if base is None or not row.get("pairs_per_s") or row.get(METRIC) is None or "first stage" in row["method"]:
             continue
         out.append({
@@ -35,7 +37,7 @@ def ablation_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "peak_rss_mb": row.get("peak_rss_mb"),
             "baseline": base["method"],
         })
-    return out if any(r["quantization"] != "fp32 (baseline)" for r in out) else []
+    return out
 
 
 def write_ablation(rows: list[dict[str, Any]], out_dir: Path, dataset: str) -> dict[str, Path]:

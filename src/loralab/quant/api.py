@@ -30,9 +30,12 @@ class Bf16:
 
 @dataclass(frozen=True)
 class Int8Dynamic:
-    """int8 weights (per tensor) + int8 activations quantized on the fly (torch.ao quantize_dynamic)."""
+    """int8 weights + int8 activations quantized on the fly (torch.ao quantize_dynamic, fbgemm/onednn kernels).
+
+    per_channel: one weight scale per output row (finer than one per tensor, same kernels)."""
 
     kind: ClassVar[str] = "int8-dynamic"
+    per_channel: bool = False  # measured on DL19: per-tensor -0.92 vs per-channel -1.27 NDCG@10 points
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,12 @@ def export_state(model, config) -> tuple[dict[str, torch.Tensor], dict[str, Any]
         for name, module in dynamic_linears(model):
             weight, bias = module._packed_params._weight_bias()
             state[f"{name}.weight.int8"] = weight.int_repr()
-            state[f"{name}.weight.scale"] = torch.tensor([weight.q_scale()], dtype=torch.float64)
-            state[f"{name}.weight.zero_point"] = torch.tensor([weight.q_zero_point()], dtype=torch.int64)
+            if weight.qscheme() in (torch.per_channel_affine, torch.per_channel_symmetric):
+                state[f"{name}.weight.scale"] = weight.q_per_channel_scales().to(torch.float64)
+                state[f"{name}.weight.zero_point"] = weight.q_per_channel_zero_points().to(torch.int64)
+            else:
+                state[f"{name}.weight.scale"] = torch.tensor([weight.q_scale()], dtype=torch.float64)
+                state[f"{name}.weight.zero_point"] = torch.tensor([weight.q_zero_point()], dtype=torch.int64)
             if bias is not None:
                 state[f"{name}.bias"] = bias
             layout["layers"].append(name)
@@ -96,10 +100,11 @@ def _import_dynamic(skeleton, config, tensors, layout):
     """torch.ao's own (version-1) state-dict loader packs `weight` (a quantized tensor) and `bias`."""
     model = quantize(skeleton, config)
     for name in layout.get("layers", []):
-        tensors[f"{name}.weight"] = torch._make_per_tensor_quantized_tensor(
-            tensors.pop(f"{name}.weight.int8"), float(tensors.pop(f"{name}.weight.scale")),
-            int(tensors.pop(f"{name}.weight.zero_point")),
-        )
+        values, scale, zero = (tensors.pop(f"{name}.weight.{k}") for k in ("int8", "scale", "zero_point"))
+        if scale.numel() > 1:  # per-channel: one scale per output row (axis 0)
+            tensors[f"{name}.weight"] = torch._make_per_channel_quantized_tensor(values, scale, zero, 0)
+        else:
+            tensors[f"{name}.weight"] = torch._make_per_tensor_quantized_tensor(values, float(scale), int(zero))
         tensors.setdefault(f"{name}.bias", None)
     return model
 

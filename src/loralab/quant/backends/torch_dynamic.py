@@ -16,7 +16,9 @@ from loralab.quant.api import Int8Dynamic, quantizable_linears
 def apply(model, config, calibration=None):
     if not isinstance(config, Int8Dynamic):
         return None
-    spec = {name: torch.ao.quantization.default_dynamic_qconfig for name, _ in quantizable_linears(model)}
+    qconfig = (torch.ao.quantization.per_channel_dynamic_qconfig if config.per_channel
+               else torch.ao.quantization.default_dynamic_qconfig)
+    spec = {name: qconfig for name, _ in quantizable_linears(model)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return torch.ao.quantization.quantize_dynamic(model.float(), spec, dtype=torch.qint8, inplace=True)
