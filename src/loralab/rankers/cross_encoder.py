@@ -37,6 +37,10 @@ class CrossEncoderRanker:
             self.tokenizer, self.model, self.head_is_new = load_sequence_classifier(
                 config.model, num_labels=1, dtype=config.dtype
             )
+        if not config.quantize and _has_4bit_weights(self.model):  # a QLoRA run: its base is stored in 4 bits
+            from loralab.models.memory import parameter_bytes
+
+            self.model_size_bytes = parameter_bytes(self.model)["total"]
         if config.quantize:
             from loralab.models.memory import parameter_bytes
             from loralab.quant.prepare import quantize_for_inference
@@ -75,3 +79,7 @@ class CrossEncoderRanker:
             for i, value in zip(idx, logits.tolist()):
                 scores[i] = value
         return scores
+
+
+def _has_4bit_weights(model) -> bool:
+    return any(getattr(p, "quant_state", None) is not None for p in model.parameters())
