@@ -164,6 +164,14 @@ def test_retrieve_then_rerank(tmp_path, tiny_bert, beir_folder):
     partial = retrieve_and_rerank(index, data.queries, ranker, mode="bm25", k=3, n=3, rerank_k=1)
     for qid in data.queries:  # only the head is re-ordered; the tail keeps first-stage order below it
         assert [d for d, _ in partial.final.ranked(qid)] == [d for d, _ in result.retrieved.ranked(qid)]
+    blended = retrieve_and_rerank(index, data.queries, ranker, mode="bm25", k=3, n=3, interpolate=0.0)
+    for qid in data.queries:  # alpha 0: the first stage alone decides
+        assert [d for d, _ in blended.final.ranked(qid)] == [d for d, _ in result.retrieved.ranked(qid)]
+    pure = retrieve_and_rerank(index, data.queries, ranker, mode="bm25", k=3, n=3, interpolate=1.0)
+    for qid, query in data.queries.items():  # alpha 1: the re-ranker alone decides
+        assert [d for d, _ in pure.final.ranked(qid)][0] == result.final.ranked(qid)[0][0]
+    with pytest.raises(ConfigError, match="between 0 and 1"):
+        retrieve_and_rerank(index, data.queries, ranker, mode="bm25", k=3, n=3, interpolate=1.5)
     retrieved, reranked = evaluate_pipeline(index, data, ranker, mode="bm25", k=3)
     assert retrieved.values["ndcg@10"] == pytest.approx(1.0) and reranked.num_queries == 2
     with pytest.raises(ConfigError, match="n=5"):

@@ -94,6 +94,8 @@ def search(
     fusion: str = typer.Option("rrf", help="hybrid fusion: rrf | weighted"),
     alpha: float = typer.Option(0.5, help="weighted fusion: weight of dense scores"),
     where: str = typer.Option(None, help='dense metadata filter as JSON, e.g. \'{"doc_id": "d1"}\''),
+    interpolate: float = typer.Option(None, help="blend re-ranker and first-stage scores: ALPHA x re-ranker + "
+                                      "(1-ALPHA) x first stage, min-max per query"),
     json_out: bool = typer.Option(False, "--json", help="print results as one JSON line"),
 ) -> None:
     """Search an index; optionally re-rank what was retrieved."""
@@ -105,7 +107,7 @@ def search(
     ranker = reranker_from_spec(rerank) if rerank else None
     result = retrieve_and_rerank(
         idx, {"q": query}, ranker, mode=mode, k=max(retrieve_k, k) if ranker else k, n=k,
-        fusion=FusionConfig(fusion, alpha), where=_parse_where(where),
+        fusion=FusionConfig(fusion, alpha), where=_parse_where(where), interpolate=interpolate if ranker else None,
     )
     hits = result.final.ranked("q")
     docs = idx.documents([d for d, _ in hits])
@@ -141,6 +143,8 @@ def retrieve_eval(
     k: int = typer.Option(100, "-k", help="documents retrieved per query"),
     rerank: str = typer.Option(None, help="also re-rank the top k: kind:model, a run folder, or a model"),
     rerank_k: int = typer.Option(None, help="re-rank only the first-stage top N (the rest keep their order)"),
+    interpolate: float = typer.Option(None, help="blend re-ranker and first-stage scores: ALPHA x re-ranker + "
+                                      "(1-ALPHA) x first stage, min-max per query"),
     limit: int = typer.Option(None, help="only the first N queries"),
     json_out: bool = typer.Option(False, "--json", help="print metrics as one JSON line last"),
 ) -> None:
@@ -156,12 +160,14 @@ def retrieve_eval(
     idx = RetrievalIndex.open(index_dir)
     ranker = reranker_from_spec(rerank) if rerank else None
     retrieved, reranked = evaluate_pipeline(
-        idx, data, ranker, mode=mode, k=k, fusion=FusionConfig(fusion, alpha), rerank_k=rerank_k, show_progress=True
+        idx, data, ranker, mode=mode, k=k, fusion=FusionConfig(fusion, alpha), rerank_k=rerank_k, show_progress=True,
+        interpolate=interpolate,
     )
     idx.close()
     label = mode if mode != "hybrid" else f"hybrid-{fusion}" + (f"-{alpha}" if fusion == "weighted" else "")
     table = Table("stage", "ndcg@10", "recall@100", "mrr@10", title=f"{label} on {data.name} ({retrieved.num_queries} queries)")
-    rerank_label = f"+ rerank {rerank}" + (f" (top {rerank_k})" if rerank_k else "")
+    rerank_label = f"+ rerank {rerank}" + (f" (top {rerank_k})" if rerank_k else "") + (
+        f", blended alpha {interpolate:g}" if interpolate is not None else "")
     rows = [(label, retrieved)] + ([(rerank_label, reranked)] if reranked else [])
     for name, m in rows:
         table.add_row(name, *(f"{m.values[key]:.4f}" for key in ("ndcg@10", "recall@100", "mrr@10")))
@@ -169,7 +175,7 @@ def retrieve_eval(
     if json_out:
         out = {"mode": label, **retrieved.values, "num_queries": retrieved.num_queries}
         if reranked:
-            out["reranked"] = {"ranker": rerank, "rerank_k": rerank_k or k, **reranked.values}
+            out["reranked"] = {"ranker": rerank, "rerank_k": rerank_k or k, "interpolate": interpolate, **reranked.values}
         print(json.dumps(out))
 
 

@@ -11,7 +11,7 @@ from loralab.errors import ConfigError
 from loralab.eval.metrics import Metrics, evaluate_ranking
 from loralab.eval.profile import LatencyProfile
 from loralab.rankers.base import Ranker
-from loralab.retrieval.hybrid import FusionConfig
+from loralab.retrieval.hybrid import FusionConfig, weighted_fusion
 from loralab.retrieval.index import RetrievalIndex
 from loralab.retrieval.vector_store import Where
 
@@ -26,12 +26,13 @@ class PipelineResult:
 def retrieve_and_rerank(
     index: RetrievalIndex, queries: dict[str, str], ranker: Ranker | None = None, mode: str = "hybrid",
     k: int = 100, n: int = 10, fusion: FusionConfig = FusionConfig(), where: Where | None = None,
-    rerank_k: int | None = None, show_progress: bool = False,
+    rerank_k: int | None = None, show_progress: bool = False, interpolate: float | None = None,
 ) -> PipelineResult:
     """The RAG read path: documents come back from the index's own store, so nothing else has to be loaded.
 
     `rerank_k` re-ranks only the first-stage top `rerank_k` (the costly part) and keeps the rest below them
-    in first-stage order, so recall@k is unchanged while the head is re-ordered.
+    in first-stage order, so recall@k is unchanged while the head is re-ordered. `interpolate` (alpha) blends the
+    re-ranker's scores with the first stage's: alpha x re-ranker + (1 - alpha) x first stage, min-max per query.
     """
     if n > k:
         raise ConfigError(f"cannot keep top n={n} of only k={k} retrieved documents; use n <= k")
@@ -46,6 +47,10 @@ def retrieve_and_rerank(
     from loralab.rankers.rerank import rerank_dataset
 
     reranked, latency = rerank_dataset(ranker, dataset, show_progress=show_progress)
+    if interpolate is not None:
+        if not 0.0 <= interpolate <= 1.0:
+            raise ConfigError(f"interpolate must be between 0 and 1 (weight of the re-ranker), got {interpolate}")
+        reranked = weighted_fusion(reranked, head, alpha=interpolate)
     if rerank_k:
         reranked = _append_tail(reranked, retrieved, rerank_k)
     return PipelineResult(retrieved, reranked.top(n), latency)
@@ -65,11 +70,12 @@ def _append_tail(reranked: Ranking, retrieved: Ranking, rerank_k: int) -> Rankin
 def evaluate_pipeline(
     index: RetrievalIndex, dataset: RerankDataset, ranker: Ranker | None = None, mode: str = "hybrid",
     k: int = 100, fusion: FusionConfig = FusionConfig(), rerank_k: int | None = None, show_progress: bool = False,
+    interpolate: float | None = None,
 ) -> tuple[Metrics, Metrics | None]:
     """NDCG@10, Recall@100, ... of retrieval alone and, with a ranker, of the re-ranked list."""
     result = retrieve_and_rerank(
         index, dataset.queries, ranker, mode=mode, k=k, n=k, fusion=fusion, rerank_k=rerank_k,
-        show_progress=show_progress,
+        show_progress=show_progress, interpolate=interpolate,
     )
     level = dataset.relevance_level
     retrieved = evaluate_ranking(result.retrieved, dataset.qrels, level)
