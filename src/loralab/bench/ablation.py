@@ -81,5 +81,6 @@ def _chart(entries: list[dict[str, Any]], path: Path) -> Path:
     ax.set_xlabel("throughput vs float (×, pairs/s, same run)")
     ax.set_ylabel(f"Δ {METRIC.upper()} vs float (points)")
     ax.set_title("Quantization: quality vs speed (marker area ~ stored size)")
+    ax.margins(x=0.3, y=0.15)  # room for the labels right of the markers
     ax.grid(True, alpha=0.3)
     return _save(fig, path)
