@@ -24,12 +24,10 @@ def quantize(
     """Quantize a model (post-training) and save it; `--model OUT` then works in rerank, compare and serve."""
     from loralab.models.memory import parameter_bytes
     from loralab.quant.io import save_quantized
-    from loralab.quant.loading import load_model
-    from loralab.quant.lora_paths import merged_for_quantization
+    from loralab.quant.lora_paths import load_for_quantization
     from loralab.quant.prepare import quantize_for_inference
-    from loralab.models.adapters import find_adapter
 
-    loaded = merged_for_quantization(model, merge_base) if find_adapter(model) else load_model(model)
+    loaded = load_for_quantization(model, merge_base)
     before = parameter_bytes(loaded.model)["total"]
     loaded.model = quantize_for_inference(loaded.model, loaded.tokenizer, method, max_length,
                                           pairs=loaded.architecture == "sequence-classifier")

@@ -78,33 +78,23 @@ def float_weights(model) -> dict[str, torch.Tensor]:
 def inspect_model(spec: str, quant=None, top: int = 5) -> dict[str, Any]:
     """`loralab inspect`: analyse a model, a quantized copy of it (`quant`), or a saved quantized folder
     (per-layer errors against the float model it was made from, when that can still be loaded)."""
-    from loralab.models.adapters import find_adapter
     from loralab.models.load import model_size_on_disk
     from loralab.quant.io import is_quantized_dir, load_quantized, source_of
-    from loralab.quant.loading import load_model
-    from loralab.quant.lora_paths import merged_for_quantization
+    from loralab.quant.lora_paths import load_for_quantization
     from loralab.quant.prepare import quantize_for_inference
 
     if is_quantized_dir(spec):
         loaded = load_quantized(spec)
         source = source_of(spec)
-        reference = float_weights(_load_float(source).model) if source else None
+        reference = float_weights(load_for_quantization(source).model) if source else None
         return analyze(loaded.model, reference, model_size_on_disk(spec), top)
-    loaded = merged_for_quantization(spec) if find_adapter(spec) else load_model(spec)
+    loaded = load_for_quantization(spec)
     disk = model_size_on_disk(loaded.path) if loaded.path else None
     if quant is None:
         return analyze(loaded.model, None, disk, top)
     reference = float_weights(loaded.model)
     model = quantize_for_inference(loaded.model, loaded.tokenizer, quant, pairs=loaded.architecture == "sequence-classifier")
     return analyze(model, reference, None, top)
-
-
-def _load_float(source: str):
-    from loralab.models.adapters import find_adapter
-    from loralab.quant.loading import load_model
-    from loralab.quant.lora_paths import merged_for_quantization
-
-    return merged_for_quantization(source) if find_adapter(source) else load_model(source)
 
 
 def analyze(model, reference: dict[str, torch.Tensor] | None = None, bytes_on_disk: int | None = None,

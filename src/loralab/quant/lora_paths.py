@@ -18,9 +18,11 @@ from loralab.quant.loading import LoadedModel
 MERGE_BASES = ("dequantized", "original")
 
 
-def is_qlora_run(spec) -> bool:
-    source = find_adapter(spec)
-    return source is not None and source.method.get("kind") == "qlora"
+def load_for_quantization(spec, merge_base: str = "dequantized") -> LoadedModel:
+    """The float model to quantize: a LoRA/QLoRA run merged into its base, anything else loaded as is."""
+    from loralab.quant.loading import load_model
+
+    return merged_for_quantization(spec, merge_base) if find_adapter(spec) else load_model(spec)
 
 
 def merged_for_quantization(spec, merge_base: str = "dequantized") -> LoadedModel:

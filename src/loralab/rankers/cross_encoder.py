@@ -31,29 +31,34 @@ class CrossEncoderRanker:
 
         self.config = config
         self.name = f"cross-encoder:{config.model}" + (f"+{config.quantize}" if config.quantize else "")
-        if is_quantized_dir(config.model):  # saved by `loralab quantize`: restored as stored, not re-quantized
+        saved_quantized = is_quantized_dir(config.model)
+        if saved_quantized:  # saved by `loralab quantize`: restored as stored, not re-quantized; size on disk
             self._load_quantized(config)
         else:
             self.tokenizer, self.model, self.head_is_new = load_sequence_classifier(
                 config.model, num_labels=1, dtype=config.dtype
             )
-        if not config.quantize and _has_4bit_weights(self.model):  # a QLoRA run: its base is stored in 4 bits
-            from loralab.models.memory import parameter_bytes
-
-            self.model_size_bytes = parameter_bytes(self.model)["total"]
         if config.quantize:
-            from loralab.models.memory import parameter_bytes
             from loralab.quant.prepare import quantize_for_inference
 
             self.model = quantize_for_inference(self.model, self.tokenizer, config.quantize, config.max_length,
                                                 where=f"cross-encoder {config.model}")
-            self.model_size_bytes = parameter_bytes(self.model)["total"]  # stored bytes, quantization metadata included
+        if config.quantize or not saved_quantized:
+            self._set_size_if_quantized(config)
         if self.head_is_new:
             warnings.warn(
                 f"{config.model} has no trained relevance head: the cross-encoder scores are random until it is "
                 "trained (loralab train --task rerank)",
                 stacklevel=2,
             )
+
+    def _set_size_if_quantized(self, config: CrossEncoderConfig) -> None:
+        """Quantized in memory (`quantize:` or a QLoRA run's 4-bit base): the bytes stored, metadata included."""
+        from loralab.models.memory import parameter_bytes
+
+        stored = parameter_bytes(self.model)
+        if config.quantize or stored["quantized_linear"]:
+            self.model_size_bytes = stored["total"]
 
     def _load_quantized(self, config: CrossEncoderConfig) -> None:
         from loralab.models.load import model_size_on_disk
@@ -80,6 +85,3 @@ class CrossEncoderRanker:
                 scores[i] = value
         return scores
 
-
-def _has_4bit_weights(model) -> bool:
-    return any(getattr(p, "quant_state", None) is not None for p in model.parameters())

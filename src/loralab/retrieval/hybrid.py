@@ -41,6 +41,12 @@ def min_max(scores: dict[str, float]) -> dict[str, float]:
     return {d: (s - low) / (high - low) for d, s in scores.items()}
 
 
+def check_interpolate(alpha: float) -> None:
+    """A re-ranker/first-stage blend weight must be a weight."""
+    if not 0.0 <= alpha <= 1.0:
+        raise ConfigError(f"interpolate must be between 0 and 1 (weight of the re-ranker), got {alpha}")
+
+
 def weighted_fusion(dense: Ranking, sparse: Ranking, alpha: float = 0.5) -> Ranking:
     """alpha * norm(dense) + (1 - alpha) * norm(sparse); a document missing from one list gets 0 there."""
     fused = Ranking()

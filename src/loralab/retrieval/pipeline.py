@@ -11,7 +11,7 @@ from loralab.errors import ConfigError
 from loralab.eval.metrics import Metrics, evaluate_ranking
 from loralab.eval.profile import LatencyProfile
 from loralab.rankers.base import Ranker
-from loralab.retrieval.hybrid import FusionConfig, weighted_fusion
+from loralab.retrieval.hybrid import FusionConfig, check_interpolate, weighted_fusion
 from loralab.retrieval.index import RetrievalIndex
 from loralab.retrieval.vector_store import Where
 
@@ -48,8 +48,7 @@ def retrieve_and_rerank(
 
     reranked, latency = rerank_dataset(ranker, dataset, show_progress=show_progress)
     if interpolate is not None:
-        if not 0.0 <= interpolate <= 1.0:
-            raise ConfigError(f"interpolate must be between 0 and 1 (weight of the re-ranker), got {interpolate}")
+        check_interpolate(interpolate)
         reranked = weighted_fusion(reranked, head, alpha=interpolate)
     if rerank_k:
         reranked = _append_tail(reranked, retrieved, rerank_k)

@@ -17,7 +17,7 @@ from loralab.models.load import model_size_on_disk, resolve_model
 from loralab.rankers.registry import build_ranker, config_to_dict, ranker_config
 from loralab.rankers.rerank import rerank_dataset
 from loralab.retrieval.bm25 import with_bm25_candidates
-from loralab.retrieval.hybrid import weighted_fusion
+from loralab.retrieval.hybrid import check_interpolate, weighted_fusion
 from loralab.runs import RunFolder
 
 FIRST_STAGE = "bm25"  # the dataset's own candidate list, evaluated as given
@@ -66,7 +66,7 @@ def run_ranker(
     lexical-match signal BM25 still has (Abolghasemi et al., 2022, "BM25 interpolation for cross-encoders").
     """
     if interpolate is not None:
-        _check_alpha(interpolate)
+        check_interpolate(interpolate)
     if ranker == FIRST_STAGE:
         if interpolate is not None:
             raise ConfigError("interpolate blends a re-ranker with the first stage; ranker 'bm25' is the first stage")
@@ -91,14 +91,9 @@ def run_ranker(
     return result if interpolate is None else with_first_stage(result, dataset, interpolate)
 
 
-def _check_alpha(alpha: float) -> None:
-    if not 0.0 <= alpha <= 1.0:
-        raise ConfigError(f"interpolate must be between 0 and 1 (weight of the re-ranker), got {alpha}")
-
-
 def with_first_stage(result: RerankResult, dataset: RerankDataset, alpha: float) -> RerankResult:
     """`result` blended with the dataset's first-stage scores (same latency: the blend costs microseconds)."""
-    _check_alpha(alpha)
+    check_interpolate(alpha)
     ranking = weighted_fusion(result.ranking, dataset.candidates.restrict(result.ranking.query_ids), alpha=alpha)
     metrics = evaluate_ranking(ranking, dataset.qrels, dataset.relevance_level) if dataset.qrels else None
     note = f"scores interpolated with the first stage: {alpha:g} x re-ranker + {1 - alpha:g} x first stage (min-max per query)"
