@@ -23,7 +23,7 @@ def quality_vs_latency(rows: list[dict[str, Any]], path: Path, metric: str = "nd
             ax.axhline(row[metric], linestyle="--", color="grey", linewidth=1)
             ax.annotate(f"{row['method']} (first stage, as given)", (0.01, row[metric]), xycoords=("axes fraction", "data"),
                         textcoords="offset points", xytext=(0, 4), fontsize=8, color="grey")
-    ax.set_xlabel("latency per query, p50 (ms, re-ranking all candidates)")
+    ax.set_xlabel("latency, p50 (ms per query, item or pair; see the report)")
     ax.set_ylabel(metric.upper())
     if timed and max(r["p50_ms"] for r in timed) / max(min(r["p50_ms"] for r in timed), 1e-9) > 50:
         ax.set_xscale("log")

@@ -19,16 +19,19 @@ MB = 1024 * 1024
 
 def run_compare(config: CompareConfig, out_dir: Path, isolate: bool = True) -> list[dict[str, Any]]:
     """One result row per method; run folders go to `out_dir/runs/<method>`."""
+    from loralab.bench.tasks import task_bench
+
     out_dir = Path(out_dir)
+    runner = task_bench(config.task).runner()
     rows = []
     for method in config.methods:
-        console.print(f"[bold]» {method.name}[/bold] ({method.ranker})")
+        console.print(f"[bold]» {method.name}[/bold] ({method.ranker or method.options.get('model')})")
         args = (config.model_dump(), method.model_dump(), str(out_dir / "runs"))
         if isolate:
             with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-                rows.extend(pool.submit(run_method, *args).result())
+                rows.extend(pool.submit(runner, *args).result())
         else:
-            rows.extend(run_method(*args))
+            rows.extend(runner(*args))
     return rows
 
 

@@ -16,7 +16,7 @@ class MethodSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str
-    ranker: str
+    ranker: str | None = None  # re-ranking rows: which ranker; other tasks take the model from options
     options: dict[str, Any] = Field(default_factory=dict)
     # Extra rows from the same scores blended with the first stage (alpha = re-ranker weight): no re-scoring.
     also_interpolated: list[float] = Field(default_factory=list)
@@ -47,6 +47,7 @@ class MethodSpec(BaseModel):
 
 class CompareConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    task: str = "rerank"  # rerank | preference | regress (see loralab.bench.tasks)
     dataset: str
     methods: list[MethodSpec] = Field(min_length=1)
     price_per_hour: float = Field(0.10, ge=0, description="USD per machine-hour, for cost per 1M queries")
@@ -60,6 +61,13 @@ class CompareConfig(BaseModel):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"method names must be unique; repeated: {', '.join(dupes)}")
+        from loralab.bench.tasks import task_bench, task_names
+
+        if self.task not in task_names():
+            raise ValueError(f"unknown task '{self.task}'; choose one of: {', '.join(task_names())}")
+        missing = [m.name for m in self.methods if task_bench(self.task).needs_ranker and not m.ranker]
+        if missing:
+            raise ValueError(f"{self.task} methods need a 'ranker'; missing on: {', '.join(missing)}")
         return self
 
 

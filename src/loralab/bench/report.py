@@ -13,20 +13,9 @@ from typing import Any
 from loralab.bench.ablation import write_ablation
 from loralab.bench.charts import memory_bars, quality_vs_latency, training_curves
 from loralab.bench.config import CompareConfig
+from loralab.bench.tasks import task_bench
 from loralab.runs import atomic_write_json, atomic_write_text, hardware
 
-COLUMNS = [
-    ("method", "method", "{}"),
-    ("ndcg@10", "NDCG@10", "{:.4f}"),
-    ("mrr@10", "MRR@10", "{:.4f}"),
-    ("recall@100", "R@100", "{:.4f}"),
-    ("p50_ms", "p50 ms/query", "{:.1f}"),
-    ("p95_ms", "p95 ms/query", "{:.1f}"),
-    ("pairs_per_s", "pairs/s", "{:.1f}"),
-    ("peak_rss_mb", "peak RSS MB", "{:.0f}"),
-    ("size_mb", "size MB", "{:.1f}"),
-    ("cost_per_1m", "$ / 1M queries", "{:.2f}"),
-]
 TRAINING_COLUMNS = [
     ("train_seconds", "train s", "{:.0f}"),
     ("train_peak_rss_mb", "train peak RSS MB", "{:.0f}"),
@@ -42,11 +31,14 @@ PROMPT_COLUMNS = [
 ]
 
 
-def columns_for(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
-    """Training columns appear only when some row is a trained run; token columns when one prompts an LLM."""
+def columns_for(rows: list[dict[str, Any]], task: str = "rerank") -> list[tuple[str, str, str]]:
+    """The task's quality and speed columns; training columns only when some row is a trained run, token
+    columns when one prompts an LLM."""
+    bench = task_bench(task)
     trained = any(r.get("train_seconds") is not None for r in rows)
     prompted = any(r.get("tokens_in_per_query") is not None for r in rows)
-    return COLUMNS + (PROMPT_COLUMNS if prompted else []) + (TRAINING_COLUMNS if trained else [])
+    return ([("method", "method", "{}"), *bench.quality_columns, *bench.speed_columns]
+            + (PROMPT_COLUMNS if prompted else []) + (TRAINING_COLUMNS if trained else []))
 
 
 def _cell(row: dict[str, Any], key: str, fmt: str) -> str:
@@ -54,20 +46,21 @@ def _cell(row: dict[str, Any], key: str, fmt: str) -> str:
     return "—" if value is None else fmt.format(value)
 
 
-def table_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
-    return [[_cell(r, key, fmt) for key, _, fmt in columns_for(rows)] for r in rows]
+def table_rows(rows: list[dict[str, Any]], task: str = "rerank") -> list[list[str]]:
+    return [[_cell(r, key, fmt) for key, _, fmt in columns_for(rows, task)] for r in rows]
 
 
 def _context_lines(config: CompareConfig, rows: list[dict[str, Any]]) -> list[str]:
     hw = hardware()
+    bench = task_bench(config.task)
     lines = [
-        f"Dataset: `{config.dataset}`, {rows[0].get('num_queries', '?')} queries"
+        f"Task `{config.task}`, dataset `{config.dataset}`, {rows[0].get('num_queries', '?')} {bench.unit}s"
         + (f" (limited to {config.limit_queries})" if config.limit_queries else "")
         + (f", top {config.limit_candidates} candidates each" if config.limit_candidates else ""),
         f"Machine: {hw.get('cpu_model')} ({hw.get('cpu_count')} cores), torch threads {hw.get('torch_threads')}, "
         f"Python {platform.python_version()}; generated {time.strftime('%Y-%m-%d %H:%M')}",
-        f"Latency: one query re-ranking all of its candidates, batched; cost per 1M queries at "
-        f"${config.price_per_hour:.2f} per machine-hour, one query at a time at the measured rate.",
+        f"Latency: {bench.latency_note}; cost per 1M {bench.unit}s at "
+        f"${config.price_per_hour:.2f} per machine-hour, one {bench.unit} at a time at the measured rate.",
     ]
     for row in rows:
         lines += [f"Note on {row['method']}: {note}" for note in row.get("notes", [])]
@@ -78,7 +71,7 @@ def write_report(config: CompareConfig, rows: list[dict[str, Any]], out_dir: Pat
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     charts = {
-        "Quality vs latency": quality_vs_latency(rows, out_dir / "quality_vs_latency.png"),
+        "Quality vs latency": quality_vs_latency(rows, out_dir / "quality_vs_latency.png", task_bench(config.task).primary),
         "Memory": memory_bars(rows, out_dir / "memory.png"),
     }
     if any(r.get("curves") for r in rows):
@@ -86,17 +79,18 @@ def write_report(config: CompareConfig, rows: list[dict[str, Any]], out_dir: Pat
     title = config.title or f"loralab comparison: {config.dataset}"
     context = _context_lines(config, rows)
     atomic_write_json(out_dir / "results.json", {"config": config.model_dump(), "rows": rows})
-    ablation = write_ablation(rows, out_dir, config.dataset)  # only when some rows are quantized
-    atomic_write_text(out_dir / "report.md", _markdown(title, context, rows, charts))
-    atomic_write_text(out_dir / "report.html", _html(title, context, rows, charts))
+    # Only re-ranking rows with quantized variants get the ablation table.
+    ablation = write_ablation(rows, out_dir, config.dataset) if config.task == "rerank" else {}
+    atomic_write_text(out_dir / "report.md", _markdown(title, context, rows, charts, config.task))
+    atomic_write_text(out_dir / "report.html", _html(title, context, rows, charts, config.task))
     return {"markdown": out_dir / "report.md", "html": out_dir / "report.html", **charts, **ablation}
 
 
-def _markdown(title: str, context: list[str], rows: list[dict[str, Any]], charts: dict[str, Path]) -> str:
-    head = [label for _, label, _ in columns_for(rows)]
+def _markdown(title: str, context: list[str], rows: list[dict[str, Any]], charts: dict[str, Path], task: str) -> str:
+    head = [label for _, label, _ in columns_for(rows, task)]
     lines = [f"# {title}", "", *[f"- {c}" for c in context], ""]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(cells) + " |" for cells in table_rows(rows)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in table_rows(rows, task)]
     lines.append("")
     for name, path in charts.items():
         lines += [f"## {name}", "", f"![{name}]({path.name})", ""]
@@ -104,10 +98,10 @@ def _markdown(title: str, context: list[str], rows: list[dict[str, Any]], charts
     return "\n".join(lines)
 
 
-def _html(title: str, context: list[str], rows: list[dict[str, Any]], charts: dict[str, Path]) -> str:
+def _html(title: str, context: list[str], rows: list[dict[str, Any]], charts: dict[str, Path], task: str) -> str:
     esc = html.escape
-    head = "".join(f"<th>{esc(label)}</th>" for _, label, _ in columns_for(rows))
-    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>" for cells in table_rows(rows))
+    head = "".join(f"<th>{esc(label)}</th>" for _, label, _ in columns_for(rows, task))
+    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>" for cells in table_rows(rows, task))
     images = "".join(
         f"<h2>{esc(name)}</h2><img alt='{esc(name)}' src='data:image/png;base64,"
         f"{base64.b64encode(path.read_bytes()).decode()}'/>"

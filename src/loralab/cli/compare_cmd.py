@@ -10,7 +10,7 @@ from rich.table import Table
 
 
 def compare(
-    config: Path = typer.Option(..., help="YAML: dataset, methods [{name, ranker, model, ...}], price_per_hour"),
+    config: Path = typer.Option(..., help="YAML: task (default rerank), dataset, methods [{name, ranker, model, ...}], price_per_hour"),
     out: Path = typer.Option(..., help="report folder (report.md, report.html, PNG charts, runs/)"),
     limit: int = typer.Option(None, help="override: only the first N queries (quick runs)"),
     limit_candidates: int = typer.Option(None, help="override: only each query's top N candidates (quick runs)"),
@@ -27,8 +27,8 @@ def compare(
         cfg.limit_candidates = limit_candidates
     rows = run_compare(cfg, out)
     paths = write_report(cfg, rows, out)
-    table = Table(*[label for _, label, _ in columns_for(rows)], title=f"{cfg.dataset}")
-    for cells in table_rows(rows):
+    table = Table(*[label for _, label, _ in columns_for(rows, cfg.task)], title=f"{cfg.task}: {cfg.dataset}")
+    for cells in table_rows(rows, cfg.task):
         table.add_row(*cells)
     Console().print(table)
     Console().print(f"report: {paths['markdown']} and {paths['html']}")

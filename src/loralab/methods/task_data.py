@@ -20,6 +20,11 @@ class TrainingTask:
     metric_for_best: str
     loss: Callable | None = None  # (logits, labels) -> (loss, logits to report); None: the model's own loss
     description: str = ""
+    # Tasks whose model is not a sequence classifier (Siamese pairs, causal LMs) build and save their own:
+    # build_model(backbone, method, gradient_checkpointing) -> (model, ParamCount, base_param_bytes)
+    build_model: Callable | None = None
+    # save_artifact(model, tokenizer, method, out_dir) -> artifact folder (adapter/ or model/)
+    save_artifact: Callable | None = None
 
 
 def rerank_task(cfg: TrainConfig, tokenizer) -> TrainingTask:

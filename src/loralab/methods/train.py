@@ -44,7 +44,7 @@ class LoralabTrainer(Trainer):
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         labels = inputs.pop("labels")
         outputs = model(**inputs)
-        loss, logits = self.task_loss(outputs.logits.float().view(-1), labels)
+        loss, logits = self.task_loss(outputs.logits.float(), labels)
         return (loss, {"logits": logits}) if return_outputs else loss
 
     def create_optimizer(self, model=None):
@@ -131,7 +131,10 @@ def train(method: FullConfig | LoraConfig, cfg: TrainConfig, out: Path, resume: 
     set_seed(cfg.seed)
     tokenizer = load_tokenizer(cfg.model)
     task = training_task(cfg, tokenizer)
-    model, counts, base_bytes = build_classifier(cfg.model, method, task.num_labels, cfg.gradient_checkpointing)
+    if task.build_model is not None:
+        model, counts, base_bytes = task.build_model(cfg.model, method, cfg.gradient_checkpointing)
+    else:
+        model, counts, base_bytes = build_classifier(cfg.model, method, task.num_labels, cfg.gradient_checkpointing)
     console.print(f"[bold]{method.kind}[/bold] on {cfg.model}: {counts}; {task.description}")
     config = {"method": to_dict(method), "train": to_dict(cfg), "num_labels": task.num_labels}
     atomic_write_json(out / "train_config.json", config)
@@ -153,7 +156,7 @@ def train(method: FullConfig | LoraConfig, cfg: TrainConfig, out: Path, resume: 
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     seconds = time.perf_counter() - start
     final_eval = trainer.evaluate()
-    artifact = save_artifact(trainer.model, tokenizer, method, out)
+    artifact = (task.save_artifact or save_artifact)(trainer.model, tokenizer, method, out)
     metrics = {
         "task": cfg.task, "method": method.kind, "eval": final_eval,
         "train_seconds": seconds, "resumed_from": str(checkpoint) if checkpoint else None,

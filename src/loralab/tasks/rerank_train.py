@@ -127,7 +127,7 @@ class GroupCollator:
 
 def group_loss(logits: torch.Tensor, labels: torch.Tensor, loss: str) -> tuple[torch.Tensor, torch.Tensor]:
     """(loss, logits reshaped to [groups, 1 + negatives])."""
-    grouped = logits.view(labels.shape[0], -1)
+    grouped = logits.reshape(labels.shape[0], -1)
     if loss == "listwise":
         return F.cross_entropy(grouped, labels), grouped
     targets = torch.zeros_like(grouped)

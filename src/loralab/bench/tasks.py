@@ -1,0 +1,95 @@
+"""Which tasks `loralab compare` can run, and how each one's table looks.
+
+A task's rows come from one function, named as "module:function" so that the spawned worker process imports
+only what that task needs. Its signature: (config_dict, method_dict, runs_root) -> list of row dicts with the
+task's quality keys plus the shared ones (method, model, quantization, num_queries, p50_ms, p95_ms,
+peak_rss_mb, size_mb, cost_per_1m, run_dir, notes).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from loralab.errors import UnknownNameError
+
+Column = tuple[str, str, str]  # (row key, header, format)
+
+
+@dataclass(frozen=True)
+class TaskBench:
+    name: str
+    run_rows: str  # "module:function"
+    quality_columns: tuple[Column, ...]
+    primary: str  # the quality key charts plot
+    speed_columns: tuple[Column, ...]
+    unit: str  # what one latency sample is: "query" (re-ranking its candidates), "example", ...
+    latency_note: str
+    needs_ranker: bool = False
+
+    def runner(self) -> Callable:
+        module, _, function = self.run_rows.partition(":")
+        return getattr(importlib.import_module(module), function)
+
+
+def _speed(throughput_key: str, throughput_label: str, unit: str) -> tuple[Column, ...]:
+    return (
+        ("p50_ms", f"p50 ms/{unit}", "{:.1f}"),
+        ("p95_ms", f"p95 ms/{unit}", "{:.1f}"),
+        (throughput_key, throughput_label, "{:.1f}"),
+        ("peak_rss_mb", "peak RSS MB", "{:.0f}"),
+        ("size_mb", "size MB", "{:.1f}"),
+        ("cost_per_1m", f"$ / 1M {unit}s", "{:.2f}"),
+    )
+
+
+_TASKS: dict[str, TaskBench] = {}
+
+
+def register_task_bench(bench: TaskBench) -> None:
+    if bench.name in _TASKS:
+        raise ValueError(f"compare task '{bench.name}' is already registered")
+    _TASKS[bench.name] = bench
+
+
+def task_bench(name: str) -> TaskBench:
+    if name not in _TASKS:
+        raise UnknownNameError(f"unknown compare task '{name}'; choose one of: {', '.join(_TASKS)}")
+    return _TASKS[name]
+
+
+def task_names() -> list[str]:
+    return list(_TASKS)
+
+
+register_task_bench(TaskBench(
+    name="rerank",
+    run_rows="loralab.bench.compare:run_method",
+    quality_columns=(("ndcg@10", "NDCG@10", "{:.4f}"), ("mrr@10", "MRR@10", "{:.4f}"), ("recall@100", "R@100", "{:.4f}")),
+    primary="ndcg@10",
+    speed_columns=_speed("pairs_per_s", "pairs/s", "query"),
+    unit="query",
+    latency_note="one query re-ranking all of its candidates, batched",
+    needs_ranker=True,
+))
+register_task_bench(TaskBench(
+    name="preference",
+    run_rows="loralab.tasks.preference_bench:run_method",
+    quality_columns=(("accuracy", "accuracy", "{:.4f}"), ("log_loss", "log loss", "{:.4f}"),
+                     ("decisive_accuracy", "decisive acc.", "{:.4f}"), ("swap_flip_rate", "swap flips", "{:.3f}")),
+    primary="accuracy",
+    speed_columns=_speed("items_per_s", "pairs/s", "pair"),
+    unit="pair",
+    latency_note="one (prompt, response A, response B) pair scored in both orders, batched",
+))
+register_task_bench(TaskBench(
+    name="regress",
+    run_rows="loralab.tasks.regress_bench:run_method",
+    quality_columns=(("mae", "MAE", "{:.2f}"), ("rmsle", "RMSLE", "{:.3f}"), ("hit_rate", "within 20%/£5", "{:.3f}"),
+                     ("unparsed", "unparsed", "{}")),
+    primary="mae",
+    speed_columns=_speed("items_per_s", "items/s", "item"),
+    unit="item",
+    latency_note="one item's prompt and decoding, one at a time",
+))
