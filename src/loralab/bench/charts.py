@@ -59,7 +59,7 @@ def training_curves(rows: list[dict[str, Any]], path: Path) -> Path:
             continue
         points = [json.loads(line) for line in Path(row["curves"]).read_text().splitlines() if line.strip()]
         train = [(p["step"], p["loss"]) for p in points if "loss" in p]
-        evals = [(p["step"], v) for p in points for k, v in p.items() if k in ("eval_mrr", "eval_accuracy")][:]
+        evals = [(p["step"], v) for p in points for k, v in p.items() if k in ("eval_mrr", "eval_accuracy")]
         if train:
             loss_ax.plot(*zip(*train), label=row["method"])
         if evals:

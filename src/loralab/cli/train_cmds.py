@@ -11,10 +11,11 @@ console = Console()
 
 
 def train(
-    task: str = typer.Option("rerank", help="rerank | classify"),
+    task: str = typer.Option("rerank", help="rerank | classify | preference | regress | sft"),
     method: str = typer.Option("lora", help="full | lora | qlora"),
     model: str = typer.Option("minilm", help="backbone: alias, folder, GGUF or hub id"),
-    data: str = typer.Option("scifact-train", help="scifact-train, a groups JSONL, a BEIR folder; sst2/imdb for classify"),
+    data: str = typer.Option("scifact-train", help="scifact-train, a groups JSONL, a BEIR folder; sst2/imdb for classify; "
+                             "hh-rlhf-pairs, a pairs JSONL or an arena CSV for preference"),
     out: Path = typer.Option(..., help="run folder (adapter/ or model/, metrics.json, curves.jsonl, checkpoints/)"),
     resume: bool = typer.Option(False, help="continue from the last complete checkpoint in OUT"),
     epochs: float = typer.Option(1.0),
@@ -57,6 +58,9 @@ def train(
         report_to=list(report_to), seed=seed,
     )
     result = run_training(method_cfg, cfg, out, resume=resume)
+    from loralab.bench.charts import training_curves
+
+    training_curves([{"method": f"{task} {method}", "curves": out / "curves.jsonl"}], out / "curves.png")
     m = result.metrics
     console.print(
         f"done in {m['train_seconds']:.0f} s, {m['global_step']} steps; eval {m['eval']}; "
@@ -91,7 +95,34 @@ def classify_eval(
     print(json.dumps(metrics) if json_out else metrics)
 
 
+def preference_eval(
+    model: str = typer.Option(..., help="trained preference run folder (loralab train --task preference)"),
+    data: str = typer.Option("hh-rlhf-pairs", help="hh-rlhf-pairs, a pairs JSONL, an arena CSV, or a folder"),
+    split: str = typer.Option("test", help="train | validation | test (split by prompt, fixed seed)"),
+    quantize: str = typer.Option(None, help="post-training quantization of the trained model, e.g. int8-dynamic"),
+    limit: int = typer.Option(None, help="only the first N pairs"),
+    batch_size: int = typer.Option(16),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Accuracy, log loss, decisive accuracy and swap-flip rate of a preference model (both orders averaged)."""
+    import json
+
+    from loralab.tasks.preference_eval import evaluate_preference
+
+    metrics = evaluate_preference(model, data, split, limit, batch_size, quantize)
+    if json_out:
+        print(json.dumps(metrics))
+        return
+    console.print(
+        f"{metrics['num_pairs']} pairs ({split}): accuracy {metrics['accuracy']:.4f} (one order "
+        f"{metrics['accuracy_one_order']:.4f}), log loss {metrics['log_loss']:.4f}, decisive accuracy "
+        f"{metrics['decisive_accuracy']:.4f}, swap flips {metrics['swap_flip_rate']:.3f}; "
+        f"{metrics['items_per_s']:.1f} pairs/s, p50 {metrics['p50_ms']:.0f} ms/pair"
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.command()(train)
     app.command()(merge)
     app.command("classify-eval")(classify_eval)
+    app.command("preference-eval")(preference_eval)

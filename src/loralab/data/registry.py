@@ -126,3 +126,29 @@ register(
         description="aclImdb v1.0 sentiment: train 10,000 / test 5,000 (balanced sample)",
     )
 )
+register(
+    DatasetSpec(
+        name="hh-rlhf-pairs",
+        kind="preference",
+        folder=BUILTIN_DIR / "hh-rlhf-pairs",
+        description="Anthropic HH-RLHF test files as 8,505 {prompt, response_a, response_b, winner a/b} pairs (no ties); "
+        "split train/validation/test by prompt with a seed",
+    )
+)
+register(
+    DatasetSpec(
+        name="amazon-uk-prices",
+        kind="regress",
+        folder=BUILTIN_DIR / "amazon-uk-prices",
+        description="Amazon.co.uk products (title, category, brand) with prices in GBP: train 6,838 / test 1,709",
+    )
+)
+register(
+    DatasetSpec(
+        name="amazon-uk-instructions",
+        kind="sft",
+        folder=BUILTIN_DIR / "amazon-uk-prices",
+        description="Instructions derived from amazon-uk-prices: product title -> top-level category or brand "
+        "(real labels, templated instructions; see loralab.tasks.sft)",
+    )
+)

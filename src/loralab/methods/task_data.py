@@ -25,6 +25,7 @@ class TrainingTask:
     build_model: Callable | None = None
     # save_artifact(model, tokenizer, method, out_dir) -> artifact folder (adapter/ or model/)
     save_artifact: Callable | None = None
+    greater_is_better: bool = True  # False for losses (LM tasks pick the best checkpoint by eval loss)
 
 
 def rerank_task(cfg: TrainConfig, tokenizer) -> TrainingTask:
@@ -76,7 +77,28 @@ def classify_task(cfg: TrainConfig, tokenizer) -> TrainingTask:
     )
 
 
-TASKS = {"rerank": rerank_task, "classify": classify_task}
+def regress_task(cfg: TrainConfig, tokenizer) -> TrainingTask:
+    from loralab.methods.lm_tasks import regress_training_task
+
+    return regress_training_task(cfg, tokenizer)
+
+
+def sft_task(cfg: TrainConfig, tokenizer) -> TrainingTask:
+    from loralab.methods.lm_tasks import sft_training_task
+
+    return sft_training_task(cfg, tokenizer)
+
+
+def preference_task(cfg: TrainConfig, tokenizer) -> TrainingTask:
+    from loralab.tasks.preference_train import preference_task as build
+
+    return build(cfg, tokenizer)
+
+
+TASKS = {
+    "rerank": rerank_task, "classify": classify_task, "preference": preference_task,
+    "regress": regress_task, "sft": sft_task,
+}
 
 
 def training_task(cfg: TrainConfig, tokenizer) -> TrainingTask:

@@ -79,7 +79,7 @@ class TrainResult:
     metrics: dict[str, Any]
 
 
-def training_arguments(cfg: TrainConfig, output_dir: Path, metric: str) -> TrainingArguments:
+def training_arguments(cfg: TrainConfig, output_dir: Path, metric: str, greater_is_better: bool = True) -> TrainingArguments:
     if cfg.save_steps % cfg.eval_steps:
         raise ConfigError(
             f"save_steps ({cfg.save_steps}) must be a multiple of eval_steps ({cfg.eval_steps}): the best "
@@ -107,7 +107,7 @@ def training_arguments(cfg: TrainConfig, output_dir: Path, metric: str) -> Train
         save_total_limit=cfg.save_total_limit,
         load_best_model_at_end=True,
         metric_for_best_model=metric,
-        greater_is_better=True,
+        greater_is_better=greater_is_better,
         logging_steps=cfg.logging_steps,
         report_to=cfg.report_to or "none",
         seed=cfg.seed,
@@ -141,7 +141,7 @@ def train(method: FullConfig | LoraConfig, cfg: TrainConfig, out: Path, resume: 
     RunFolder(out).write_manifest(config, _data_files(cfg), seed=cfg.seed)
     trainer = LoralabTrainer(
         model=model,
-        args=training_arguments(cfg, out / "checkpoints", task.metric_for_best),
+        args=training_arguments(cfg, out / "checkpoints", task.metric_for_best, task.greater_is_better),
         train_dataset=task.train_dataset,
         eval_dataset=task.eval_dataset,
         data_collator=task.collator,
@@ -174,12 +174,17 @@ def save_artifact(model, tokenizer, method, out: Path) -> Path:
     return save_pretrained_atomically(model, tokenizer, out / ("model" if isinstance(method, FullConfig) else "adapter"))
 
 
-def save_pretrained_atomically(model, tokenizer, target: Path) -> Path:
-    """save_pretrained (safetensors) into a temp folder, then rename: a kill never leaves half a model."""
+def save_pretrained_atomically(model, tokenizer, target: Path, extra=None) -> Path:
+    """save_pretrained (safetensors) into a temp folder, then rename: a kill never leaves half a model.
+
+    `extra(folder)` writes any further files (e.g. a head outside the model) before the rename.
+    """
     tmp = target.with_name(f".{target.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp, safe_serialization=True)
     tokenizer.save_pretrained(tmp)
+    if extra is not None:
+        extra(tmp)
     if target.exists():
         shutil.rmtree(target)
     os.replace(tmp, target)
