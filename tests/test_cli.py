@@ -76,3 +76,9 @@ def test_listing_commands(tmp_path):
     assert datasets.returncode == 0 and "trec-dl-2019" in datasets.stdout and "scifact" in datasets.stdout
     models = loralab("models", cwd=tmp_path)
     assert models.returncode == 0 and "minilm" in models.stdout
+
+
+def test_unknown_option_is_a_usage_error_not_a_traceback(tmp_path):
+    proc = loralab("datasets", "--bogus", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "No such option: --bogus" in proc.stderr and "Traceback" not in proc.stderr

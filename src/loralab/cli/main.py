@@ -27,6 +27,19 @@ def _register() -> None:
         module.register(app)
     __import__("loralab.cli.retrieval_cmds", fromlist=["register"]).register(app)  # index, search, retrieve-eval
     __import__("loralab.cli.serve_cmd", fromlist=["register"]).register(app)  # serve
+    __import__("loralab.cli.llm_cmds", fromlist=["register"]).register(app)  # price-eval, generate, tokens
+
+
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """Click's usage errors; typer >= 0.29 raises those of its vendored click copy instead of click's own."""
+    errors: list[type[Exception]] = [click.ClickException]
+    try:
+        from typer._click.exceptions import ClickException as VendoredClickException
+
+        errors.append(VendoredClickException)
+    except ImportError:
+        pass
+    return tuple(errors)
 
 
 def main() -> None:
@@ -36,10 +49,10 @@ def main() -> None:
     except LoralabError as exc:
         err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         err_console.print("[red]aborted[/red]")
         sys.exit(130)
-    except click.ClickException as exc:
+    except _usage_errors() as exc:
         exc.show()
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)
