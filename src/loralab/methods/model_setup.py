@@ -30,12 +30,15 @@ def head_modules(model) -> list[str]:
     return [h for h in HEAD_NAMES if h in names]
 
 
-def load_base(factory, backbone: str, method, num_labels: int, gradient_checkpointing: bool = False):
-    """The base model for `method`; for QLoRA its linear layers are stored in 4-bit and frozen."""
+def load_base(factory, backbone: str, method, num_labels: int, gradient_checkpointing: bool = False,
+              keep_full: tuple[str, ...] = ()):
+    """The base model for `method`; for QLoRA its linear layers are stored in 4-bit and frozen
+    (except modules named in `keep_full`, e.g. a causal LM's lm_head, tied to the input embeddings)."""
     path = resolve_model(backbone)
     kwargs = {"num_labels": num_labels, "dtype": torch.float32}
     if isinstance(method, QLoraConfig):
         kwargs["quantization_config"] = bnb_4bit_config(method.quant_type, method.double_quant, method.compute_dtype)
+        kwargs["quantization_config"].llm_int8_skip_modules += list(keep_full)
         kwargs["device_map"] = "cuda" if torch.cuda.is_available() else "cpu"
     model = factory.from_pretrained(path, **kwargs)
     if isinstance(method, QLoraConfig):
@@ -47,7 +50,7 @@ def load_base(factory, backbone: str, method, num_labels: int, gradient_checkpoi
     return model
 
 
-def wrap_for_method(model, method):
+def wrap_for_method(model, method, task_type: str = "SEQ_CLS"):
     """Apply LoRA via PEFT (never hand-written layers); full fine-tuning returns the model unchanged."""
     if isinstance(method, FullConfig):
         return model
@@ -55,7 +58,7 @@ def wrap_for_method(model, method):
     from peft import TaskType, get_peft_model
 
     peft_config = PeftLoraConfig(
-        task_type=TaskType.SEQ_CLS,
+        task_type=TaskType[task_type],
         r=method.r,
         lora_alpha=method.alpha,
         lora_dropout=method.dropout,
@@ -83,4 +86,31 @@ def build_classifier(backbone: str, method: FullConfig | LoraConfig, num_labels:
         model.gradient_checkpointing_enable()
     base_bytes = parameter_bytes(model)
     model = wrap_for_method(model, method)
+    return model, count_parameters(model), base_bytes
+
+
+# Attention and MLP projections of Llama-style decoders (SmolLM2, LLaMA, Mistral, Qwen).
+DECODER_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+def build_causal_lm(backbone: str, method, gradient_checkpointing: bool):
+    """(trainable AutoModelForCausalLM, parameter counts, stored base bytes); the LM head is the model's own.
+
+    LoRA targets default to the encoder names (query/key/value/dense); a decoder has none of them, so then the
+    decoder projections are targeted instead."""
+    import dataclasses
+
+    from transformers import AutoModelForCausalLM
+
+    model = load_base(AutoModelForCausalLM, backbone, method, 1, gradient_checkpointing, keep_full=("lm_head",))
+    if gradient_checkpointing and not isinstance(method, QLoraConfig):
+        model.gradient_checkpointing_enable()
+        model.enable_input_require_grads()  # frozen embeddings: checkpointed blocks still need a grad path
+    base_bytes = parameter_bytes(model)
+    if isinstance(method, LoraConfig):
+        names = {name.split(".")[-1] for name, _ in model.named_modules()}
+        if not set(method.target_modules) & names:
+            method = dataclasses.replace(method, target_modules=[t for t in DECODER_TARGETS if t in names])
+        method = dataclasses.replace(method, modules_to_save=method.modules_to_save or [])
+    model = wrap_for_method(model, method, task_type="CAUSAL_LM")
     return model, count_parameters(model), base_bytes
