@@ -106,6 +106,6 @@ def generate(model, tokenizer, prompt: str, max_new_tokens: int = 64) -> str:
 
     ids = tokenizer(prompt, add_special_tokens=False, return_tensors="pt").to(model.device)
     with torch.no_grad():
-        out = model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False,
+        out = model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False, eos_token_id=tokenizer.eos_token_id,
                              pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id)
     return tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True).strip()
