@@ -50,10 +50,12 @@ def _accepts(text: str, piece: str) -> bool:
 
 
 @torch.no_grad()
-def _greedy_rows(model, tokenizer, input_ids: torch.Tensor, texts: list[str], max_new_tokens: int) -> list[str]:
-    """Continue each row greedily (KV cache) until its number ends, EOS, or max_new_tokens."""
+def _greedy_rows(model, tokenizer, input_ids: torch.Tensor, texts: list[str], max_new_tokens: int,
+                 cache=None) -> list[str]:
+    """Continue each row greedily (KV cache) until its number ends, EOS, or max_new_tokens; `cache` holds what
+    came before `input_ids` (the shared prompt)."""
     texts, done = list(texts), [False] * len(texts)
-    out = model(input_ids=input_ids, use_cache=True, logits_to_keep=1)
+    out = model(input_ids=input_ids, cache=cache, use_cache=True, logits_to_keep=1)
     for _ in range(max_new_tokens):
         next_ids = out.logits[:, -1].argmax(-1)
         for row, token in enumerate(next_ids.tolist()):
@@ -81,16 +83,18 @@ def greedy_number(model, tokenizer, prompt: str, max_new_tokens: int = 8) -> Num
 @torch.no_grad()
 def topk_weighted_number(model, tokenizer, prompt: str, k: int = 5, max_new_tokens: int = 8) -> NumberPrediction:
     ids = _prompt_ids(tokenizer, prompt, model.device)
-    probs = torch.softmax(model(input_ids=ids, logits_to_keep=1).logits[0, -1].float(), dim=-1)
+    out = model(input_ids=ids, use_cache=True, logits_to_keep=1)
+    probs = torch.softmax(out.logits[0, -1].float(), dim=-1)
     top = torch.topk(probs, k)
     starts = [(t, p) for t, p in zip(top.indices.tolist(), top.values.tolist())
               if NUMBER_PREFIX.fullmatch(tokenizer.decode([t]).strip())]
     if not starts:
         return NumberPrediction(None, "", [])
-    # Every candidate row is prompt + one token: equal lengths, so no padding is needed.
-    rows = torch.cat([ids.repeat(len(starts), 1), torch.tensor([[t] for t, _ in starts], device=ids.device)], dim=1)
+    # The prompt is encoded once; its cache is copied per candidate, which continues from its first token.
+    out.cache.batch_repeat_interleave(len(starts))
     first = [tokenizer.decode([t]).strip() for t, _ in starts]
-    numbers = _greedy_rows(model, tokenizer, rows, first, max_new_tokens - 1)
+    rows = torch.tensor([[t] for t, _ in starts], device=ids.device)
+    numbers = _greedy_rows(model, tokenizer, rows, first, max_new_tokens - 1, cache=out.cache)
     candidates = [(n, p) for n, (_, p) in zip(numbers, starts)]
     values = [(parse_number(n), p) for n, p in candidates]
     values = [(v, p) for v, p in values if v is not None]
