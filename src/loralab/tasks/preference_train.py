@@ -13,10 +13,15 @@ from loralab.models.siamese import SiameseHeadConfig, SiamesePreferenceModel, sa
 from loralab.tasks.preference import PreferencePair, load_pairs, preference_metrics
 
 
+PROMPT_SHARE = 1 / 3  # at most this much of each side is prompt: the prompt is the same on both sides
+
+
 def encode_sides(tokenizer, prompts: list[str], responses: list[str], max_length: int) -> list[dict]:
     """Tokenize (prompt, response) pairs, keeping the response's start and the prompt's end (its last turn).
 
-    Plain truncation would cut the response (the thing being judged) when a dialogue is long.
+    Plain truncation would cut the response (the thing being judged) when a dialogue is long. The prompt is
+    capped at a third of the tokens: it is identical on both sides, so under mean pooling a long prompt
+    drowns the difference between the two responses (measured: chance accuracy on HH-RLHF without the cap).
     """
     budget = max_length - tokenizer.num_special_tokens_to_add(pair=True)
     if budget < 8:
@@ -27,8 +32,8 @@ def encode_sides(tokenizer, prompts: list[str], responses: list[str], max_length
     response_ids = tokenizer(responses, add_special_tokens=False)["input_ids"]
     kept_prompts, kept_responses = [], []
     for p_ids, r_ids in zip(prompt_ids, response_ids):
-        r_len = min(len(r_ids), max(budget - len(p_ids), budget * 2 // 3))
-        p_len = min(len(p_ids), budget - r_len)
+        r_len = min(len(r_ids), budget - min(len(p_ids), int(budget * PROMPT_SHARE)))
+        p_len = min(len(p_ids), budget - r_len, int(budget * PROMPT_SHARE))
         kept_prompts.append(tokenizer.decode(p_ids[len(p_ids) - p_len:]) if p_len else "")
         kept_responses.append(tokenizer.decode(r_ids[:r_len]))
     # Re-encoding decoded text can shift a token or two: truncation stays on as a guard.
