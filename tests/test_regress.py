@@ -170,3 +170,13 @@ def test_price_eval_cli_json(tmp_path, price_llama, price_folder):
     bad = subprocess.run([sys.executable, "-m", "loralab.cli.main", "price-eval", "--decoding", "beam"],
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "choose one of greedy, topk, median" in bad.stderr
+
+
+@pytest.mark.slow
+def test_real_smollm2_prices_real_items_with_every_decoding():
+    from loralab.tasks.regress_eval import PriceEvalConfig, evaluate_prices
+
+    for decoding in ("greedy", "topk"):
+        result = evaluate_prices(PriceEvalConfig(limit=5, decoding=decoding))
+        assert result.metrics["num_items"] == 5 and result.metrics["unparsed"] == 0
+        assert all(p["pred"] > 0 for p in result.predictions) and math.isfinite(result.metrics["rmsle"])

@@ -51,7 +51,8 @@ def test_bad_instruction_rows_name_file_line_and_field(tmp_path, row, field):
 
 @pytest.fixture(scope="module")
 def sft_run(tmp_path_factory) -> Path:
-    """LoRA SFT of a tiny Llama on one repeated instruction, through the shared training path."""
+    """LoRA SFT of a tiny Llama on one repeated instruction, through the shared training path (with gradient
+    checkpointing, cosine schedule, eval/save steps and best-checkpoint selection by eval loss)."""
     from loralab.methods.configs import method_config, train_config
     from loralab.methods.train import train
 
@@ -62,7 +63,7 @@ def sft_run(tmp_path_factory) -> Path:
     (root / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     cfg = train_config(task="sft", model=str(base), data=str(root / "train.jsonl"), max_steps=60, batch_size=4,
                        eval_steps=20, save_steps=20, logging_steps=10, max_length=96, learning_rate=1e-2,
-                       eval_fraction=0.1, warmup_ratio=0.0)
+                       eval_fraction=0.1, warmup_ratio=0.0, gradient_checkpointing=True)
     train(method_config("lora", r=8, alpha=16, dropout=0.0), cfg, root / "run")
     return root
 
