@@ -187,3 +187,21 @@ def test_preference_compare_config_needs_a_model(tmp_path, pairs_file):
     path.write_text(yaml.safe_dump({"task": "nope", "dataset": "d", "methods": [{"name": "x"}]}))
     with pytest.raises(ConfigError, match="unknown task 'nope'"):
         load_compare_config(path)
+
+
+def test_encoding_keeps_the_response_and_marks_its_tokens(tiny_bert):
+    from transformers import AutoTokenizer
+
+    from loralab.tasks.preference_train import PairCollator, encode_sides
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_bert))
+    long_prompt = "Human: " + "tell me more about it " * 40 + "and finally what is tea?\n\nAssistant:"
+    sides = encode_sides(tokenizer, [long_prompt, "Human: hi\n\nAssistant:"], ["tea is a drink made from leaves", "hello"], 48)
+    first = sides[0]
+    assert len(first["input_ids"]) <= 48
+    response = [t for t, m in zip(first["input_ids"], first["response_mask"]) if m]
+    assert tokenizer.decode(response) == "tea is a drink made from leaves"
+    assert "what is tea" in tokenizer.decode(first["input_ids"])  # the prompt's end (its last turn) is kept
+    batch = PairCollator(tokenizer)([{"a": sides[0], "b": sides[1], "labels": 0}])
+    assert batch["response_mask"].shape == batch["input_ids"].shape
+    assert int(batch["response_mask"][1].sum()) == len(tokenizer("hello", add_special_tokens=False)["input_ids"])

@@ -22,15 +22,23 @@ HEAD_WEIGHTS = "preference_head.safetensors"
 HEAD_CONFIG = "preference_head.json"
 
 
+POOLING = ("response", "all")
+
+
 @dataclass
 class SiameseHeadConfig:
     features: list[str] = field(default_factory=lambda: list(FEATURES))  # a, b, |a-b|, a*b
     num_labels: int = 3
+    # "response": mean over the response's tokens (they still attend to the prompt); "all": every non-padding
+    # token. The prompt is identical on both sides, so pooling it only adds the same vector to a and b.
+    pooling: str = "response"
 
     def __post_init__(self):
         unknown = [f for f in self.features if f not in FEATURES]
         if unknown or not self.features:
             raise ConfigError(f"preference features {self.features}: choose from {', '.join(FEATURES)}")
+        if self.pooling not in POOLING:
+            raise ConfigError(f"preference pooling {self.pooling!r}: choose from {', '.join(POOLING)}")
 
 
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -47,14 +55,15 @@ class SiamesePreferenceModel(nn.Module):
         # Named "classifier" so the trainer's head learning rate and quantization skip-lists apply to it.
         self.classifier = nn.Linear(hidden_size * len(head.features), head.num_labels)
 
-    def embed(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
+    def embed(self, input_ids, attention_mask, token_type_ids=None, response_mask=None) -> torch.Tensor:
         kwargs = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
         out = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
-        return mean_pool(out.last_hidden_state, attention_mask).float()
+        pool = response_mask if self.head_config.pooling == "response" and response_mask is not None else attention_mask
+        return mean_pool(out.last_hidden_state, pool).float()
 
-    def forward(self, input_ids, attention_mask, token_type_ids=None, labels=None):
+    def forward(self, input_ids, attention_mask, token_type_ids=None, response_mask=None, labels=None):
         """Inputs stack the A sides then the B sides: [2 * pairs, length], one encoder call for both."""
-        vectors = self.embed(input_ids, attention_mask, token_type_ids)
+        vectors = self.embed(input_ids, attention_mask, token_type_ids, response_mask)
         a, b = vectors.chunk(2, dim=0)
         parts = {"a": a, "b": b, "diff": (a - b).abs(), "prod": a * b}
         logits = self.classifier(torch.cat([parts[f] for f in self.head_config.features], dim=-1).to(self.classifier.weight.dtype))
@@ -81,4 +90,6 @@ def read_head_config(folder: Path) -> SiameseHeadConfig:
     path = Path(folder) / HEAD_CONFIG
     if not path.is_file():
         raise ModelError(f"{folder}: no {HEAD_CONFIG}; is this a preference run's adapter/ or model/ folder?")
-    return SiameseHeadConfig(**json.loads(path.read_text()))
+    data = json.loads(path.read_text())
+    data.setdefault("pooling", "all")  # heads saved before response pooling existed pooled every token
+    return SiameseHeadConfig(**data)

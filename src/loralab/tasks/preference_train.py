@@ -38,7 +38,13 @@ def encode_sides(tokenizer, prompts: list[str], responses: list[str], max_length
         kept_responses.append(tokenizer.decode(r_ids[:r_len]))
     # Re-encoding decoded text can shift a token or two: truncation stays on as a guard.
     encoded = tokenizer(kept_prompts, kept_responses, truncation="longest_first", max_length=max_length)
-    return [{k: encoded[k][i] for k in encoded.keys()} for i in range(len(prompts))]
+    sides = []
+    for i in range(len(prompts)):
+        side = {k: encoded[k][i] for k in encoded.keys()}
+        # Which tokens are the response's (works for every fast tokenizer, with or without token_type_ids).
+        side["response_mask"] = [int(seq == 1) for seq in encoded.sequence_ids(i)]
+        sides.append(side)
+    return sides
 
 
 class PairDataset(torch.utils.data.Dataset):
@@ -70,7 +76,14 @@ class PairCollator:
 
     def __call__(self, features: list[dict]) -> dict:
         sides = [f["a"] for f in features] + [f["b"] for f in features]
-        batch = dict(self.tokenizer.pad(sides, return_tensors="pt"))
+        masks = [side["response_mask"] for side in sides]
+        batch = dict(self.tokenizer.pad([{k: v for k, v in side.items() if k != "response_mask"} for side in sides],
+                                        return_tensors="pt"))
+        length = batch["input_ids"].shape[1]
+        left = self.tokenizer.padding_side == "left"
+        batch["response_mask"] = torch.tensor(
+            [([0] * (length - len(m)) + m) if left else (m + [0] * (length - len(m))) for m in masks], dtype=torch.long
+        )
         if "labels" in features[0]:
             batch["labels"] = torch.tensor([f["labels"] for f in features], dtype=torch.long)
         return batch
