@@ -18,7 +18,8 @@ from loralab.quant.io import load_quantized, save_quantized
 from loralab.quant.loading import load_model
 from loralab.quant.prepare import quantize_for_inference
 
-CPU_METHODS = ["fp16", "bf16", "int8-dynamic", "int8-dynamic:per_channel=false", "int8-static:calibration_samples=16", "int8-weight-only",
+KEEP_FFN_OUT = r"int8-dynamic:keep_float=layer\.\d+\.output\.dense$"
+CPU_METHODS = ["fp16", "bf16", "int8-dynamic", "int8-dynamic:per_channel=false", KEEP_FFN_OUT, "int8-static:calibration_samples=16", "int8-weight-only",
                "int4-weight-only:group_size=32", "nf4", "nf4:double_quant=false"]
 SAVEABLE = CPU_METHODS  # every CPU method round-trips through safetensors
 
@@ -79,6 +80,17 @@ def test_save_and_load_restore_the_same_quantized_model(tmp_path, tiny_cross_enc
     restored = load_quantized(folder)
     assert restored.model.loralab_quant == parse_quant(spec)
     assert torch.allclose(_logits(restored.model, restored.tokenizer), before, atol=1e-5), spec
+
+
+def test_int8_dynamic_keep_float_leaves_only_the_matching_layers_in_fp32(tiny_cross_encoder):
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+
+    loaded = load_model(str(tiny_cross_encoder))
+    model = quantize(loaded.model, KEEP_FFN_OUT)  # the head and pooler are never quantized
+    kinds = {name: type(m) for name, m in model.named_modules() if isinstance(m, (torch.nn.Linear, DynamicLinear))}
+    float_layers = sorted(n for n, k in kinds.items() if k is torch.nn.Linear and "classifier" not in n and "pooler" not in n)
+    assert float_layers == ["bert.encoder.layer.0.output.dense", "bert.encoder.layer.1.output.dense"]
+    assert kinds["bert.encoder.layer.0.attention.output.dense"] is DynamicLinear
 
 
 def test_gptq_and_awq_say_they_need_cuda_on_cpu(tiny_cross_encoder):

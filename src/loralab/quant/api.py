@@ -36,6 +36,17 @@ class Int8Dynamic:
 
     kind: ClassVar[str] = "int8-dynamic"
     per_channel: bool = False  # measured on DL19: per-tensor -0.92 vs per-channel -1.27 NDCG@10 points
+    # Regex (re.search on module names) of linear layers to leave in fp32: mixed precision for the layers
+    # whose activations have outliers, e.g. BERT's FFN outputs: r"layer\.\d+\.output\.dense$".
+    keep_float: str = ""
+
+    def __post_init__(self):
+        import re
+
+        try:
+            re.compile(self.keep_float)
+        except re.error as exc:
+            raise ConfigError(f"int8-dynamic keep_float {self.keep_float!r} is not a valid regular expression ({exc})") from None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ without torch.compile (fbgemm/onednn kernels): 0.4-0.5x fp32 time on BERT-size i
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import torch
@@ -18,7 +19,8 @@ def apply(model, config, calibration=None):
         return None
     qconfig = (torch.ao.quantization.per_channel_dynamic_qconfig if config.per_channel
                else torch.ao.quantization.default_dynamic_qconfig)
-    spec = {name: qconfig for name, _ in quantizable_linears(model)}
+    keep = re.compile(config.keep_float) if config.keep_float else None
+    spec = {name: qconfig for name, _ in quantizable_linears(model) if not (keep and keep.search(name))}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return torch.ao.quantization.quantize_dynamic(model.float(), spec, dtype=torch.qint8, inplace=True)
