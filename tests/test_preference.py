@@ -205,3 +205,10 @@ def test_encoding_keeps_the_response_and_marks_its_tokens(tiny_bert):
     batch = PairCollator(tokenizer)([{"a": sides[0], "b": sides[1], "labels": 0}])
     assert batch["response_mask"].shape == batch["input_ids"].shape
     assert int(batch["response_mask"][1].sum()) == len(tokenizer("hello", add_special_tokens=False)["input_ids"])
+
+
+def test_loaded_splits_are_shuffled_so_a_prefix_mixes_the_sources():
+    """HH-RLHF's file is grouped by subset; the first 300 validation pairs must not all be harmless-base."""
+    first = load_pairs("hh-rlhf-pairs", "validation")[:300]
+    assert len({p.id.split("/")[0] for p in first}) == 4
+    assert [p.id for p in first] == [p.id for p in load_pairs("hh-rlhf-pairs", "validation")[:300]]

@@ -120,9 +120,13 @@ def load_pairs(spec: str, split: str, seed: int = SPLIT_SEED, fractions: tuple[f
         raise DataError(f"{path}: no .jsonl or .csv files with preference pairs")
     named = [f for f in files if f.name.split(".")[0] == split]
     if named and len(files) > 1:
-        return read_pairs(named[0])
-    pairs = [p for f in files for p in read_pairs(f)]
-    return split_by_prompt(pairs, seed, fractions)[SPLITS.index(split)]
+        chosen = read_pairs(named[0])
+    else:
+        chosen = split_by_prompt([p for f in files for p in read_pairs(f)], seed, fractions)[SPLITS.index(split)]
+    # Files are often grouped by source (HH-RLHF: harmless first, then helpful): a seeded shuffle makes
+    # "the first N pairs" (max_eval_examples, --limit) a fair sample instead of one subset.
+    random.Random(seed).shuffle(chosen)
+    return chosen
 
 
 def split_by_prompt(pairs: list[PreferencePair], seed: int, fractions: tuple[float, float]) -> tuple[list, list, list]:
