@@ -157,3 +157,28 @@ def test_bad_training_rows_are_named(tmp_path):
     path.write_text('{"query": "q", "positive": "p", "negatives": []}\n')
     with pytest.raises(DataError, match=r"bad\.jsonl:1: field 'negatives'"):
         read_groups_jsonl(path)
+
+
+def test_lora_targets_follow_the_architecture_names():
+    """BERT names (query/key/value/dense) map to DeBERTa's and DistilBERT's; a model with none is a clear error."""
+    from transformers import DebertaV2Config, DebertaV2Model, DistilBertConfig, DistilBertModel
+
+    from loralab.errors import ConfigError
+    from loralab.methods.model_setup import resolve_target_modules
+
+    defaults = ["query", "key", "value", "dense"]
+    deberta = DebertaV2Model(DebertaV2Config(vocab_size=100, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                             intermediate_size=64))
+    assert resolve_target_modules(deberta, defaults) == ["query_proj", "key_proj", "value_proj", "dense"]
+    distil = DistilBertModel(DistilBertConfig(vocab_size=100, dim=32, n_layers=1, n_heads=2, hidden_dim=64))
+    assert resolve_target_modules(distil, defaults) == ["q_lin", "k_lin", "v_lin", "out_lin", "lin1", "lin2"]
+    with pytest.raises(ConfigError, match="linear layers are named: proj"):
+        resolve_target_modules(_named_proj(), defaults)
+
+
+def _named_proj():
+    import torch
+
+    model = torch.nn.Module()
+    model.proj = torch.nn.Linear(2, 2)
+    return model

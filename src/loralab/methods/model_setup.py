@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
+from loralab.errors import ConfigError
 from loralab.methods.configs import FullConfig, LoraConfig, QLoraConfig
 from loralab.models.adapters import HEAD_NAMES, bnb_4bit_config, disable_packed_cpu_path
 from loralab.models.load import resolve_model
@@ -50,6 +51,29 @@ def load_base(factory, backbone: str, method, num_labels: int, gradient_checkpoi
     return model
 
 
+# The default LoRA targets use BERT's module names; other encoders name the same projections differently.
+TARGET_ALIASES = {
+    "query": ("query_proj", "q_proj", "q_lin"),  # DeBERTa, Llama/RoBERTa-style, DistilBERT
+    "key": ("key_proj", "k_proj", "k_lin"),
+    "value": ("value_proj", "v_proj", "v_lin"),
+    "dense": ("out_proj", "o_proj", "out_lin", "lin1", "lin2"),
+}
+
+
+def resolve_target_modules(model, targets: list[str]) -> list[str]:
+    """The LoRA targets as this architecture names them (a name it has is kept as is)."""
+    names = {name.split(".")[-1] for name, _ in model.named_modules()}
+    resolved: list[str] = []
+    for target in targets:
+        candidates = (target,) if target in names else TARGET_ALIASES.get(target, ())
+        resolved += [c for c in candidates if c in names and c not in resolved]
+    if not resolved:
+        linear = sorted({n.split(".")[-1] for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)})
+        raise ConfigError(f"none of the LoRA target modules {targets} exist in this model; its linear layers are "
+                          f"named: {', '.join(linear)}")
+    return resolved
+
+
 def wrap_for_method(model, method, task_type: str = "SEQ_CLS"):
     """Apply LoRA via PEFT (never hand-written layers); full fine-tuning returns the model unchanged."""
     if isinstance(method, FullConfig):
@@ -62,7 +86,7 @@ def wrap_for_method(model, method, task_type: str = "SEQ_CLS"):
         r=method.r,
         lora_alpha=method.alpha,
         lora_dropout=method.dropout,
-        target_modules=list(method.target_modules),
+        target_modules=resolve_target_modules(model, list(method.target_modules)),
         bias=method.bias,
         modules_to_save=method.modules_to_save if method.modules_to_save is not None else head_modules(model),
     )

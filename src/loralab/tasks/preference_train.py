@@ -101,7 +101,7 @@ def build_siamese(backbone: str, method, gradient_checkpointing: bool, head: Sia
     """(model, parameter counts, stored encoder bytes): a shared encoder (4-bit for QLoRA) + a new head."""
     from transformers import AutoModel
 
-    from loralab.methods.model_setup import ParamCount, load_base
+    from loralab.methods.model_setup import ParamCount, load_base, resolve_target_modules
     from loralab.models.memory import parameter_bytes
 
     encoder = load_base(AutoModel, backbone, method, num_labels=3, gradient_checkpointing=gradient_checkpointing)
@@ -114,7 +114,7 @@ def build_siamese(backbone: str, method, gradient_checkpointing: bool, head: Sia
 
         encoder = get_peft_model(encoder, PeftLoraConfig(
             task_type=TaskType.FEATURE_EXTRACTION, r=method.r, lora_alpha=method.alpha, lora_dropout=method.dropout,
-            target_modules=list(method.target_modules), bias=method.bias,
+            target_modules=resolve_target_modules(encoder, list(method.target_modules)), bias=method.bias,
         ))
     model = SiamesePreferenceModel(encoder, encoder.config.hidden_size, head or SiameseHeadConfig())
     head_params = sum(p.numel() for p in model.classifier.parameters())
