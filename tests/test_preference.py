@@ -212,3 +212,23 @@ def test_loaded_splits_are_shuffled_so_a_prefix_mixes_the_sources():
     first = load_pairs("hh-rlhf-pairs", "validation")[:300]
     assert len({p.id.split("/")[0] for p in first}) == 4
     assert [p.id for p in first] == [p.id for p in load_pairs("hh-rlhf-pairs", "validation")[:300]]
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_symmetric_head_swaps_its_prediction_exactly(tiny_bert, symmetric):
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from loralab.models.siamese import SWAP, SiameseHeadConfig, SiamesePreferenceModel
+    from loralab.tasks.preference_train import PairCollator, encode_sides
+
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_bert))
+    model = SiamesePreferenceModel(AutoModel.from_pretrained(str(tiny_bert)), 32, SiameseHeadConfig(symmetric=symmetric)).eval()
+    a = encode_sides(tokenizer, ["Human: q\n\nAssistant:"] * 2, ["a helpful answer", "sure"], 32)
+    b = encode_sides(tokenizer, ["Human: q\n\nAssistant:"] * 2, ["no", "here is a long reply"], 32)
+    collate = PairCollator(tokenizer)
+    with torch.no_grad():
+        forward = model(**collate([{"a": x, "b": y} for x, y in zip(a, b)])).logits
+        swapped = model(**collate([{"a": y, "b": x} for x, y in zip(a, b)])).logits
+    assert torch.allclose(forward, swapped[:, SWAP], atol=1e-5) == symmetric

@@ -23,6 +23,7 @@ HEAD_CONFIG = "preference_head.json"
 
 
 POOLING = ("response", "all")
+SWAP = [1, 0, 2]  # class order of the swapped pair: A <-> B, tie stays
 
 
 @dataclass
@@ -32,6 +33,11 @@ class SiameseHeadConfig:
     # "response": mean over the response's tokens (they still attend to the prompt); "all": every non-padding
     # token. The prompt is identical on both sides, so pooling it only adds the same vector to a and b.
     pooling: str = "response"
+    # Symmetric: the head scores (a, b) and (b, a) and averages them, A's logit with B's, so swapping the
+    # responses swaps the prediction exactly (the swap-consistency of inference, built into training). The
+    # head then learns only what tells A from B; a free head spent its updates on the order-symmetric part
+    # and stayed at chance on HH-RLHF (measured). False: one pass, as in the plain Siamese classifier.
+    symmetric: bool = True
 
     def __post_init__(self):
         unknown = [f for f in self.features if f not in FEATURES]
@@ -65,10 +71,16 @@ class SiamesePreferenceModel(nn.Module):
         """Inputs stack the A sides then the B sides: [2 * pairs, length], one encoder call for both."""
         vectors = self.embed(input_ids, attention_mask, token_type_ids, response_mask)
         a, b = vectors.chunk(2, dim=0)
-        parts = {"a": a, "b": b, "diff": (a - b).abs(), "prod": a * b}
-        logits = self.classifier(torch.cat([parts[f] for f in self.head_config.features], dim=-1).to(self.classifier.weight.dtype))
+        logits = self._head(a, b)
+        if self.head_config.symmetric:
+            logits = (logits + self._head(b, a)[:, SWAP]) / 2
         loss = nn.functional.cross_entropy(logits.float(), labels) if labels is not None else None
         return SequenceClassifierOutput(loss=loss, logits=logits)
+
+    def _head(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        parts = {"a": a, "b": b, "diff": (a - b).abs(), "prod": a * b}
+        features = torch.cat([parts[f] for f in self.head_config.features], dim=-1)
+        return self.classifier(features.to(self.classifier.weight.dtype))
 
 
 def save_head(model: SiamesePreferenceModel, folder: Path) -> None:
@@ -91,5 +103,6 @@ def read_head_config(folder: Path) -> SiameseHeadConfig:
     if not path.is_file():
         raise ModelError(f"{folder}: no {HEAD_CONFIG}; is this a preference run's adapter/ or model/ folder?")
     data = json.loads(path.read_text())
-    data.setdefault("pooling", "all")  # heads saved before response pooling existed pooled every token
+    data.setdefault("pooling", "all")  # heads saved before these options existed: the behaviour they had
+    data.setdefault("symmetric", False)
     return SiameseHeadConfig(**data)
