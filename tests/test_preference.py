@@ -232,3 +232,21 @@ def test_symmetric_head_swaps_its_prediction_exactly(tiny_bert, symmetric):
         forward = model(**collate([{"a": x, "b": y} for x, y in zip(a, b)])).logits
         swapped = model(**collate([{"a": y, "b": x} for x, y in zip(a, b)])).logits
     assert torch.allclose(forward, swapped[:, SWAP], atol=1e-5) == symmetric
+
+
+def test_linear_probe_initialises_a_bradley_terry_head(tiny_bert, pairs_file):
+    import torch
+    from transformers import AutoTokenizer
+
+    from loralab.tasks.preference_probe import init_head_from_probe
+    from loralab.tasks.preference_train import PairCollator, PairDataset, build_siamese
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_bert))
+    model, _, _ = build_siamese(str(tiny_bert), method_config("lora", r=4, alpha=8, target_modules=["query"]), False)
+    dataset = PairDataset(read_preference_jsonl(pairs_file), tokenizer, 32, augment=False)
+    accuracy = init_head_from_probe(model, dataset, PairCollator(tokenizer))
+    assert accuracy is not None and accuracy > 0.8  # the toy is separable from a - b even with random weights
+    weight = model.classifier.weight.detach()
+    size = weight.shape[1] // 4
+    assert torch.equal(weight[0, :size], weight[1, size:2 * size]) and weight[0, size:].abs().sum() == 0
+    assert model.classifier.bias[2] < -5  # no ties in the data: a small tie prior

@@ -25,6 +25,8 @@ class TrainingTask:
     build_model: Callable | None = None
     # save_artifact(model, tokenizer, method, out_dir) -> artifact folder (adapter/ or model/)
     save_artifact: Callable | None = None
+    # prepare_model(model) runs once on a fresh model before training (not on --resume: the checkpoint has it)
+    prepare_model: Callable | None = None
     greater_is_better: bool = True  # False for losses (LM tasks pick the best checkpoint by eval loss)
 
 

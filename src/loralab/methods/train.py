@@ -136,6 +136,8 @@ def train(method: FullConfig | LoraConfig, cfg: TrainConfig, out: Path, resume: 
     else:
         model, counts, base_bytes = build_classifier(cfg.model, method, task.num_labels, cfg.gradient_checkpointing)
     console.print(f"[bold]{method.kind}[/bold] on {cfg.model}: {counts}; {task.description}")
+    if task.prepare_model is not None and not resume:
+        task.prepare_model(model)
     config = {"method": to_dict(method), "train": to_dict(cfg), "num_labels": task.num_labels}
     atomic_write_json(out / "train_config.json", config)
     RunFolder(out).write_manifest(config, _data_files(cfg), seed=cfg.seed)

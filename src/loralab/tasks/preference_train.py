@@ -143,14 +143,23 @@ def preference_task(cfg: TrainConfig, tokenizer):
     random.Random(cfg.seed).shuffle(train)
     train = train[: cfg.max_train_examples] if cfg.max_train_examples else train
     held = load_pairs(cfg.data, "validation")[: cfg.max_eval_examples]
+    train_dataset = PairDataset(train, tokenizer, cfg.max_length, augment=True)
+    collator = PairCollator(tokenizer)
+
+    def probe_init(model):
+        from loralab.tasks.preference_probe import init_head_from_probe
+
+        init_head_from_probe(model, train_dataset, collator)
+
     return TrainingTask(
         num_labels=3,
-        train_dataset=PairDataset(train, tokenizer, cfg.max_length, augment=True),
+        train_dataset=train_dataset,
         eval_dataset=PairDataset(held, tokenizer, cfg.max_length, augment=False),
-        collator=PairCollator(tokenizer),
+        collator=collator,
         compute_metrics=metrics_from_logits,
         metric_for_best="accuracy",
         description=f"{len(train)} training pairs (A/B swapped at random), {len(held)} validation pairs, split by prompt",
         build_model=build_siamese,
         save_artifact=save_siamese,
+        prepare_model=probe_init,
     )
