@@ -90,3 +90,18 @@ def test_generate_answers_with_the_adapter_on_its_base(sft_run):
 def test_generate_bad_format_is_one_error_line(sft_run):
     proc = _generate("hi", "--model", str(sft_run / "base"), "--format", "xml")
     assert proc.returncode == 2 and "choose alpaca or chat" in proc.stderr
+
+
+def test_exact_match_compares_answers_case_insensitively(sft_run, tmp_path):
+    from loralab.tasks.lm_loading import load_lm
+    from loralab.tasks.sft import exact_match, generate
+
+    loaded = load_lm(str(sft_run / "run"))
+    question = Instruction("Which product category does this item belong to?", "LEGO castle", "")
+    answer = generate(loaded.model, loaded.tokenizer, InstructionFormat("chat").prompt(loaded.tokenizer, question), 24)
+    rows = [{"instruction": question.instruction, "input": "LEGO castle", "output": f"  {answer.upper()} "},
+            {"instruction": question.instruction, "input": "LEGO castle", "output": "something else"}]
+    (tmp_path / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = exact_match(str(sft_run / "run"), str(tmp_path), "test", limit=None)
+    assert result["exact_match"] == 0.5 and result["num_examples"] == 2 and result["format"] == "chat"
+    assert exact_match(str(sft_run / "base"), str(tmp_path), "test", limit=None)["exact_match"] == 0.0

@@ -60,6 +60,19 @@ def generate(
     print(run_generate(loaded.model, loaded.tokenizer, prompt, max_new_tokens))
 
 
+def sft_eval(
+    model: str = typer.Option("smollm2-135m-instruct", help="base model, or a trained sft run folder"),
+    adapter: str = typer.Option(None, help="PEFT adapter folder loaded on the base"),
+    data: str = typer.Option("amazon-uk-instructions", help="built-in instructions or a JSONL/folder"),
+    split: str = typer.Option("test"),
+    limit: int = typer.Option(100, help="fixed seeded subset of N examples (0 = all)"),
+) -> None:
+    """Exact-match rate of instruction answers (greedy) against the references."""
+    from loralab.tasks.sft import exact_match
+
+    print(json.dumps(exact_match(model, data, split, limit or None, adapter)))
+
+
 def tokens(
     models: list[str] = typer.Option(None, "--model", help="tokenizers to compare (default: the packaged models)"),
     json_out: bool = typer.Option(False, "--json"),
@@ -76,4 +89,5 @@ def tokens(
 def register(app: typer.Typer) -> None:
     app.command("price-eval")(price_eval)
     app.command()(generate)
+    app.command("sft-eval")(sft_eval)
     app.command()(tokens)

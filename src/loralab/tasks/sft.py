@@ -109,3 +109,19 @@ def generate(model, tokenizer, prompt: str, max_new_tokens: int = 64) -> str:
         out = model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False, eos_token_id=tokenizer.eos_token_id,
                              pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id)
     return tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+
+
+def exact_match(model_spec: str, data: str = BUILTIN, split: str = "test", limit: int | None = 100,
+                adapter: str | None = None, seed: int = 42, max_new_tokens: int = 24) -> dict:
+    """Share of answers equal to the reference (case and surrounding space ignored), on a fixed seeded subset."""
+    from loralab.tasks.lm_loading import load_lm
+    from loralab.tasks.regress import seeded_subset
+
+    loaded = load_lm(model_spec, adapter=adapter)
+    fmt = InstructionFormat.load(loaded.adapter_dir, "chat" if loaded.tokenizer.chat_template else "alpaca")
+    examples = seeded_subset(load_instructions(data, split), limit, seed)
+    answers = [generate(loaded.model, loaded.tokenizer, fmt.prompt(loaded.tokenizer, e), max_new_tokens)
+               for e in examples]
+    hits = [a.strip().lower() == e.output.strip().lower() for a, e in zip(answers, examples)]
+    return {"exact_match": sum(hits) / len(hits), "num_examples": len(hits), "format": fmt.style,
+            "samples": [{"input": e.input, "reference": e.output, "answer": a} for e, a in zip(examples[:5], answers)]}
