@@ -118,7 +118,8 @@ def test_evaluation_counts_unparsed_and_writes_a_run(price_llama, price_folder, 
     assert result.metrics["unparsed"] == 1 and result.metrics["num_items"] == 3
     assert [p["pred"] for p in result.predictions] == [123.0, 7.5, median]
     folder = save_price_eval(result, tmp_path, "tiny greedy")
-    assert {"metrics.json", "predictions.jsonl", "scatter.png", "manifest.json"} <= {p.name for p in folder.path.iterdir()}
+    written = {p.name for p in folder.path.iterdir()}
+    assert {"metrics.json", "predictions.jsonl", "scatter.png", "manifest.json"} <= written
     baseline = evaluate_prices(PriceEvalConfig(model=None, data=str(price_folder), decoding="median", limit=None))
     assert baseline.metrics["mae"] == pytest.approx((112.5 + 3 + 0.5) / 3) and baseline.latency is None
 

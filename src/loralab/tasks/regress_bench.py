@@ -24,7 +24,8 @@ def run_method(config_dict: dict[str, Any], method_dict: dict[str, Any], runs_ro
     method = MethodSpec.model_validate(method_dict)
     unknown = sorted(set(method.options) - OPTIONS)
     if unknown:
-        raise ConfigError(f"regress method '{method.name}': unknown option {', '.join(unknown)}; valid: {', '.join(sorted(OPTIONS))}")
+        raise ConfigError(f"regress method '{method.name}': unknown option {', '.join(unknown)}; "
+                          f"valid: {', '.join(sorted(OPTIONS))}")
     options = dict(method.options)
     options.setdefault("limit", method.limit_queries or config.limit_queries or 300)
     result = evaluate_prices(PriceEvalConfig(data=config.dataset, **options))

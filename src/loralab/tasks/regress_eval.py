@@ -90,12 +90,8 @@ def save_price_eval(result: PriceEvalResult, root: Path, name: str) -> RunFolder
     import dataclasses
     import json
 
-    from loralab.data.registry import get_spec
-
     folder = RunFolder.create(Path(root), name)
-    data = Path(result.config.data)
-    files = [data] if data.is_file() else sorted((data if data.is_dir() else get_spec(result.config.data).folder).glob("*.jsonl*"))
-    folder.write_manifest(dataclasses.asdict(result.config), files, seed=result.config.seed)
+    folder.write_manifest(dataclasses.asdict(result.config), _data_files(result.config.data), seed=result.config.seed)
     folder.write_metrics({**result.metrics, "latency": result.latency.to_dict() if result.latency else None,
                           "size_bytes": result.size_bytes, "peak_rss_bytes": result.peak_rss_bytes,
                           "notes": result.notes})
@@ -103,3 +99,13 @@ def save_price_eval(result: PriceEvalResult, root: Path, name: str) -> RunFolder
     scatter_plot([p["price"] for p in result.predictions], [p["pred"] for p in result.predictions],
                  folder.path / "scatter.png", f"{name}: MAE £{result.metrics['mae']:.2f}")
     return folder
+
+
+def _data_files(spec: str) -> list[Path]:
+    """The files whose sha256 goes into the manifest: one file, a folder's JSONL files, or a registered dataset's."""
+    from loralab.data.registry import get_spec
+
+    path = Path(spec)
+    if path.is_file():
+        return [path]
+    return sorted((path if path.is_dir() else get_spec(spec).folder).glob("*.jsonl*"))

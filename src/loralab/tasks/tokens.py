@@ -29,7 +29,9 @@ class TokenizerReport:
 
 def _pieces(tokenizer, text: str) -> list[str]:
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-    return [tokenizer.decode([i]) for i in ids] if getattr(tokenizer, "is_fast", False) else tokenizer.convert_ids_to_tokens(ids)
+    if getattr(tokenizer, "is_fast", False):
+        return [tokenizer.decode([i]) for i in ids]
+    return tokenizer.convert_ids_to_tokens(ids)
 
 
 def _count(tokenizer, text: str) -> int:
