@@ -65,7 +65,7 @@ class SiamesePreferenceModel(nn.Module):
         kwargs = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
         out = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
         pool = response_mask if self.head_config.pooling == "response" and response_mask is not None else attention_mask
-        return mean_pool(out.last_hidden_state, pool).float()
+        return mean_pool(out.last_hidden_state.float(), pool)
 
     def forward(self, input_ids, attention_mask, token_type_ids=None, response_mask=None, labels=None):
         """Inputs stack the A sides then the B sides: [2 * pairs, length], one encoder call for both."""
@@ -80,7 +80,10 @@ class SiamesePreferenceModel(nn.Module):
     def _head(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         parts = {"a": a, "b": b, "diff": (a - b).abs(), "prod": a * b}
         features = torch.cat([parts[f] for f in self.head_config.features], dim=-1)
-        return self.classifier(features.to(self.classifier.weight.dtype))
+        # fp32 even under bf16 autocast: A's and B's logits are large and nearly equal, and what decides is
+        # their small difference, which bf16's 8-bit mantissa rounds away.
+        with torch.autocast(device_type=features.device.type, enabled=False):
+            return self.classifier(features.float())
 
 
 def save_head(model: SiamesePreferenceModel, folder: Path) -> None:
