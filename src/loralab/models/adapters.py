@@ -77,22 +77,37 @@ def disable_packed_cpu_path(model) -> None:
             module.support_avx512bf16_for_cpu = False
 
 
-def load_adapter_classifier(source: AdapterSource, base_path: str, num_labels: int, dtype: str = "float32"):
-    """The base with the adapter applied; LoRA on a full-precision base is merged for inference speed."""
-    from peft import PeftModel
-    from transformers import AutoModelForSequenceClassification
-
-    kwargs = {"num_labels": source.num_labels or num_labels, "dtype": getattr(torch, dtype)}
+def load_trained_base(factory, source: AdapterSource, base_path: str, keep_full: tuple[str, ...] = (), **kwargs):
+    """The base an adapter was trained on: float, or for a QLoRA run the same 4-bit NF4 base
+    (`keep_full`: modules training kept out of 4-bit, e.g. a causal LM's tied lm_head)."""
+    kwargs.setdefault("dtype", torch.float32)
     quantized = source.method.get("kind") == "qlora"
     if quantized:
-        kwargs["quantization_config"] = bnb_4bit_config(
+        config = bnb_4bit_config(
             source.method.get("quant_type", "nf4"), source.method.get("double_quant", True),
             source.method.get("compute_dtype", "bfloat16"),
         )
-        kwargs["device_map"] = "cuda" if torch.cuda.is_available() else "cpu"
-    base = AutoModelForSequenceClassification.from_pretrained(base_path, **kwargs)
+        config.llm_int8_skip_modules += list(keep_full)
+        kwargs |= {"quantization_config": config, "device_map": "cuda" if torch.cuda.is_available() else "cpu"}
+    base = factory.from_pretrained(base_path, **kwargs)
     if quantized:
         disable_packed_cpu_path(base)
+    return base
+
+
+def apply_adapter(base, source: AdapterSource):
+    """The adapter on `base`, in eval mode; LoRA on a full-precision base is merged for inference speed."""
+    from peft import PeftModel
+
     model = PeftModel.from_pretrained(base, str(source.adapter_dir))
     # Merging into a 4-bit base after a forward pass gives garbage (bnb): keep QLoRA unmerged.
-    return (model if quantized else model.merge_and_unload()).eval()
+    return (model if source.method.get("kind") == "qlora" else model.merge_and_unload()).eval()
+
+
+def load_adapter_classifier(source: AdapterSource, base_path: str, num_labels: int, dtype: str = "float32"):
+    """A sequence classifier: the base with the adapter applied."""
+    from transformers import AutoModelForSequenceClassification
+
+    base = load_trained_base(AutoModelForSequenceClassification, source, base_path,
+                             num_labels=source.num_labels or num_labels, dtype=getattr(torch, dtype))
+    return apply_adapter(base, source)

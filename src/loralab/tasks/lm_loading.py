@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from loralab.errors import ConfigError
-from loralab.models.adapters import bnb_4bit_config, disable_packed_cpu_path, find_adapter
+from loralab.models.adapters import apply_adapter, find_adapter, load_trained_base
 from loralab.models.load import load_tokenizer, model_size_on_disk, resolve_model
 from loralab.models.memory import parameter_bytes
 
@@ -57,24 +57,14 @@ def _load_base(spec: str, quantize: str | None) -> LoadedLM:
 
 
 def _load_adapter(source) -> LoadedLM:
-    from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    base_path = resolve_model(source.base)
-    kwargs: dict = {"dtype": torch.float32}
-    qlora = source.method.get("kind") == "qlora"
-    if qlora:
-        config = bnb_4bit_config(source.method.get("quant_type", "nf4"), source.method.get("double_quant", True),
-                                 source.method.get("compute_dtype", "bfloat16"))
-        config.llm_int8_skip_modules += ["lm_head"]  # as in training: the head is tied to the embeddings
-        kwargs |= {"quantization_config": config, "device_map": "cuda" if torch.cuda.is_available() else "cpu"}
-    base = AutoModelForCausalLM.from_pretrained(base_path, **kwargs)
-    if qlora:
-        disable_packed_cpu_path(base)
+    # As in training, the LM head stays out of 4-bit: it is tied to the input embeddings.
+    base = load_trained_base(AutoModelForCausalLM, source, resolve_model(source.base), keep_full=("lm_head",))
     base_bytes = parameter_bytes(base)["total"]
-    model = PeftModel.from_pretrained(base, str(source.adapter_dir))
-    model = (model if qlora else model.merge_and_unload()).eval()
+    model = apply_adapter(base, source)
     adapter_bytes = sum(p.stat().st_size for p in source.adapter_dir.glob("*.safetensors"))
     tokenizer_dir = source.adapter_dir if (source.adapter_dir / "tokenizer_config.json").is_file() else source.base
+    qlora = source.method.get("kind") == "qlora"
     return LoadedLM(model, load_tokenizer(str(tokenizer_dir)), source.adapter_dir,
                     "nf4 (QLoRA base)" if qlora else None, base_bytes + adapter_bytes)

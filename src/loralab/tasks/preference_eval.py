@@ -42,27 +42,17 @@ def _artifact(spec: str | Path) -> tuple[Path, dict]:
 
 
 def load_preference_model(spec: str | Path, max_length: int | None = None, quantize: str | None = None) -> LoadedPreferenceModel:
-    from peft import PeftModel
     from transformers import AutoModel, AutoTokenizer
 
-    from loralab.models.adapters import bnb_4bit_config, disable_packed_cpu_path
+    from loralab.models.adapters import AdapterSource, apply_adapter, load_trained_base
     from loralab.models.load import resolve_model
 
     folder, config = _artifact(spec)
     method = config.get("method", {}).get("kind") or ("lora" if (folder / "adapter_config.json").is_file() else "full")
     if (folder / "adapter_config.json").is_file():
         base = config.get("train", {}).get("model") or json.loads((folder / "adapter_config.json").read_text())["base_model_name_or_path"]
-        kwargs: dict[str, Any] = {"dtype": torch.float32}
-        if method == "qlora":
-            m = config["method"]
-            kwargs |= {"quantization_config": bnb_4bit_config(m["quant_type"], m["double_quant"], m["compute_dtype"]),
-                       "device_map": "cuda" if torch.cuda.is_available() else "cpu"}
-        encoder = AutoModel.from_pretrained(resolve_model(base), **kwargs)
-        if method == "qlora":
-            disable_packed_cpu_path(encoder)
-        encoder = PeftModel.from_pretrained(encoder, str(folder))
-        # Merging into a 4-bit base gives garbage on bnb: QLoRA stays unmerged (see DESIGN CPU facts).
-        encoder = encoder if method == "qlora" else encoder.merge_and_unload()
+        source = AdapterSource(base, folder, config.get("method", {}))
+        encoder = apply_adapter(load_trained_base(AutoModel, source, resolve_model(base)), source)
     else:
         encoder = AutoModel.from_pretrained(str(folder), dtype=torch.float32)
     model = SiamesePreferenceModel(encoder, encoder.config.hidden_size, read_head_config(folder))
