@@ -98,8 +98,12 @@ def test_full_queue_gets_429_with_retry_after(models):
             return httpx.post(srv.url + "/v1/rerank", json={"query": "q", "documents": ["d"]}, timeout=30)
 
         with ThreadPoolExecutor(3) as pool:
-            pending = [pool.submit(post) for _ in range(3)]
-            _wait_for_queue(srv, 2)  # one request is with the (busy) model, two wait in the queue
+            # One at a time: three arriving together could all reach the queue before the worker takes
+            # the first, and the third would (rightly) get the 429.
+            pending = [pool.submit(post)]
+            _wait_for_health(srv, in_flight=1, queue_depth=0)  # with the (busy) model
+            pending += [pool.submit(post) for _ in range(2)]
+            _wait_for_health(srv, in_flight=1, queue_depth=2)  # the queue is full
             r = post()
             assert r.status_code == 429
             assert r.json()["error_type"] == "Overloaded"
@@ -160,8 +164,11 @@ def test_adapter_specs_are_validated():
         parse_adapter_specs(["a=/x", "a=/y"])
 
 
-def _wait_for_queue(srv, depth: int) -> None:
-    deadline = time.monotonic() + 10
-    while httpx.get(srv.url + "/health").json()["queue_depth"] < depth:
-        assert time.monotonic() < deadline, "requests never queued"
+def _wait_for_health(srv, **expected: int) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        health = httpx.get(srv.url + "/health").json()
+        if all(health[k] == v for k, v in expected.items()):
+            return
+        assert time.monotonic() < deadline, f"server never reached {expected}: {health}"
         time.sleep(0.01)

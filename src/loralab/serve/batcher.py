@@ -80,10 +80,16 @@ class MicroBatcher:
         self._task: asyncio.Task | None = None
         self._seconds_per_item = 0.01  # running estimate, for Retry-After
         self._last_batch_jobs = 1
+        self._running_jobs = 0
 
     @property
     def depth(self) -> int:
         return len(self._queue)
+
+    @property
+    def running(self) -> int:
+        """Requests whose batch is with the model (or waiting for the model thread) right now."""
+        return self._running_jobs
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._loop())
@@ -178,6 +184,7 @@ class MicroBatcher:
         items = [item for job in batch for item in job.items]
         lengths = [n for job in batch for n in job.lengths]
         start = time.perf_counter()
+        self._running_jobs = len(batch)
         try:
             results = await asyncio.get_running_loop().run_in_executor(
                 self.executor, self._run_chunks, batch[0].key, items, lengths
@@ -187,6 +194,8 @@ class MicroBatcher:
                 if not job.future.done():
                     job.future.set_exception(exc)
             return
+        finally:
+            self._running_jobs = 0
         elapsed = time.perf_counter() - start
         self._seconds_per_item = 0.8 * self._seconds_per_item + 0.2 * elapsed / max(1, len(items))
         if self.on_batch:

@@ -105,7 +105,7 @@ async def classify(body: ClassifyRequest, state: ServeState = Depends(get_state)
 
 @router.get("/health", response_model=Health, tags=["ops"])
 async def health(state: ServeState = Depends(get_state)):
-    return Health(status="ok", queue_depth=state.queue_depth)
+    return Health(status="ok", queue_depth=state.queue_depth, in_flight=state.in_flight)
 
 
 @router.get("/info", tags=["ops"])

@@ -112,4 +112,5 @@ class ClassifyResponse(BaseModel):
 
 class Health(BaseModel):
     status: str
-    queue_depth: int
+    queue_depth: int  # requests waiting for the model
+    in_flight: int  # requests whose batch the model is running

@@ -58,6 +58,10 @@ class ServeState:
     def queue_depth(self) -> int:
         return sum(b.depth for b in (self.rank_batcher, self.classify_batcher) if b is not None)
 
+    @property
+    def in_flight(self) -> int:
+        return sum(b.running for b in (self.rank_batcher, self.classify_batcher) if b is not None)
+
     def check_count(self, n: int, what: str) -> None:
         if n > self.limits.max_documents:
             raise PayloadTooLarge(
