@@ -16,8 +16,9 @@ import tempfile
 from pathlib import Path
 
 # Mixed precision: BERT's FFN output layers (their inputs carry the activation outliers) stay in fp32.
-NAMED = {"int8-dynamic+ffn-out-fp32": r"int8-dynamic:keep_float=layer\.\d+\.output\.dense$"}
-VARIANTS = ["bf16", "int8-dynamic", "int8-dynamic+ffn-out-fp32", "int8-static", "int8-weight-only", "int4-weight-only", "nf4"]
+NAMED = {"int8-dynamic+ffn-out-fp32": r"int8-dynamic:keep_float=layer\.\d+\.output\.dense$",
+         "int8-dynamic torchao+compile": "int8-dynamic:engine=torchao"}
+VARIANTS = ["bf16", "int8-dynamic", "int8-dynamic+ffn-out-fp32", "int8-dynamic torchao+compile", "int8-static", "int8-weight-only", "int4-weight-only", "nf4"]
 
 
 def methods_for(model: str, max_length: int, variants: list[str]) -> list[dict]:

@@ -19,7 +19,7 @@ from loralab.quant.loading import load_model
 from loralab.quant.prepare import quantize_for_inference
 
 KEEP_FFN_OUT = r"int8-dynamic:keep_float=layer\.\d+\.output\.dense$"
-CPU_METHODS = ["fp16", "bf16", "int8-dynamic", "int8-dynamic:per_channel=false", KEEP_FFN_OUT, "int8-static:calibration_samples=16", "int8-weight-only",
+CPU_METHODS = ["fp16", "bf16", "int8-dynamic", "int8-dynamic:per_channel=false", KEEP_FFN_OUT, "int8-dynamic:engine=torchao", "int8-static:calibration_samples=16", "int8-weight-only",
                "int4-weight-only:group_size=32", "nf4", "nf4:double_quant=false"]
 SAVEABLE = CPU_METHODS  # every CPU method round-trips through safetensors
 
@@ -213,3 +213,15 @@ def test_adapter_trained_on_4bit_merges_into_the_dequantized_base(tmp_path, tiny
     assert torch.isfinite(_logits(requantized, tokenizer)).all()
     with pytest.raises(QuantizationError, match="unmerged on a 4-bit base"):
         quantize_for_inference(as_trained, tokenizer, "int8-dynamic")
+
+
+def test_torchao_int8_dynamic_is_compiled_and_says_when_it_cannot_be(tiny_cross_encoder, monkeypatch):
+    loaded = load_model(str(tiny_cross_encoder))
+    model = quantize_for_inference(loaded.model, loaded.tokenizer, "int8-dynamic:engine=torchao", max_length=32)
+    assert model._compiled_call_impl is not None  # eager, torchao's int8-dynamic is slower than fp32
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv("CXX", raising=False)
+    with pytest.raises(QuantizationError, match="C\\+\\+ compiler"):
+        quantize_for_inference(load_model(str(tiny_cross_encoder)).model, loaded.tokenizer, "int8-dynamic:engine=torchao")
+    with pytest.raises(ConfigError, match="engine"):
+        parse_quant("int8-dynamic:engine=onnx")

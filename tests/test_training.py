@@ -182,3 +182,36 @@ def _named_proj():
     model = torch.nn.Module()
     model.proj = torch.nn.Linear(2, 2)
     return model
+
+
+def test_distillation_loss_pulls_towards_the_teacher():
+    import torch
+
+    from loralab.tasks.rerank_train import group_loss
+
+    positive_first = torch.tensor([[3.0, 0.0, 0.0]])
+    teacher = torch.tensor([[0.9, 0.1, 0.1]])  # cosines; softmax(20 x cos) puts ~1.0 on the positive
+    plain, _ = group_loss(positive_first.flatten(), torch.zeros(1, dtype=torch.long), "listwise")
+    agreeing, _ = group_loss(positive_first.flatten(), teacher, "listwise")
+    disagreeing, _ = group_loss(positive_first.flatten(), torch.tensor([[0.1, 0.9, 0.1]]), "listwise")
+    assert agreeing.item() == pytest.approx(2 * plain.item(), abs=0.01)  # KL = CE when the teacher is one-hot
+    assert disagreeing.item() > agreeing.item() + 2
+    with pytest.raises(ValueError, match="listwise"):
+        group_loss(positive_first.flatten(), teacher, "bce")
+
+
+def test_rerank_training_with_a_teacher(tmp_path, tiny_bert, groups_file):
+    from loralab.errors import ConfigError
+    from loralab.methods.task_data import training_task
+    from loralab.models.load import load_tokenizer
+
+    cfg = _cfg(tiny_bert, groups_file, teacher=str(tiny_bert), distill_weight=0.5)
+    task = training_task(cfg, load_tokenizer(str(tiny_bert)))
+    batch = task.collator([task.train_dataset[0], task.train_dataset[1]])
+    assert batch["labels"].shape == (2, 4) and batch["labels"].is_floating_point()  # teacher cosines per doc
+    assert task.collator([task.eval_dataset[0]])["labels"].dtype.is_floating_point is False  # eval: plain labels
+    result = train(method_config("lora", r=4, alpha=8), cfg, tmp_path / "run")
+    assert result.metrics["global_step"] == 6
+    assert json.loads((result.run_dir / "manifest.json").read_text())["config"]["train"]["teacher"] == str(tiny_bert)
+    with pytest.raises(ConfigError, match="listwise"):
+        _cfg(tiny_bert, groups_file, teacher="minilm", loss="bce")

@@ -78,6 +78,8 @@ def result_row(name: str, method: MethodSpec, result, num_queries: int, run_dir:
             p50_ms=lat.p50_ms, p95_ms=lat.p95_ms, pairs_per_s=lat.pairs_per_second,
             cost_per_1m=cost_per_million_queries(lat.queries_per_second, price_per_hour),
         )
+        if lat.warmup_seconds >= 5:  # e.g. torch.compile: a cost paid once per process, not per query
+            row["notes"] = [*row["notes"], f"warm-up (first query, untimed) took {lat.warmup_seconds:.0f} s"]
     row.update(training_columns(method.options.get("model")))
     row.update(usage_columns(result.usage))
     return row

@@ -27,6 +27,8 @@ def train(
     max_length: int = typer.Option(256),
     loss: str = typer.Option("listwise", help="rerank loss: listwise | bce"),
     num_negatives: int = typer.Option(7),
+    teacher: str = typer.Option(None, help="rerank: distill this bi-encoder's ranking of each group (e.g. minilm)"),
+    distill_weight: float = typer.Option(1.0, help="weight of the teacher's KL term next to the listwise loss"),
     r: int = typer.Option(16, help="LoRA rank"),
     alpha: int = typer.Option(32, help="LoRA alpha"),
     quant_type: str = typer.Option("nf4", help="QLoRA base: nf4 | fp4"),
@@ -52,7 +54,8 @@ def train(
     cfg = train_config(
         task=task, data=data, model=model, max_length=max_length, epochs=epochs, max_steps=max_steps,
         batch_size=batch_size, grad_accum=grad_accum, learning_rate=lr or (3e-5 if method == "full" else 2e-4),
-        head_learning_rate=head_lr, loss=loss, num_negatives=num_negatives, eval_steps=eval_steps,
+        head_learning_rate=head_lr, loss=loss, num_negatives=num_negatives, teacher=teacher,
+        distill_weight=distill_weight, eval_steps=eval_steps,
         save_steps=save_steps, max_train_examples=max_train_examples, max_eval_examples=max_eval_examples,
         warmup_ratio=warmup_ratio, gradient_checkpointing=gradient_checkpointing, precision=precision,
         report_to=list(report_to), seed=seed,

@@ -27,9 +27,10 @@ class LatencyProfile:
     mean_ms: float
     pairs_per_second: float
     queries_per_second: float
+    warmup_seconds: float = 0.0  # the untimed first pass (torch.compile, kernel selection happen there)
 
     @classmethod
-    def from_latencies(cls, seconds: list[float], num_pairs: int) -> LatencyProfile:
+    def from_latencies(cls, seconds: list[float], num_pairs: int, warmup_seconds: float = 0.0) -> LatencyProfile:
         arr = np.asarray(seconds, dtype=float) if seconds else np.zeros(1)
         total = float(arr.sum())
         return cls(
@@ -41,6 +42,7 @@ class LatencyProfile:
             mean_ms=float(arr.mean() * 1000),
             pairs_per_second=num_pairs / total if total > 0 else float("inf"),
             queries_per_second=len(seconds) / total if total > 0 else float("inf"),
+            warmup_seconds=warmup_seconds,
         )
 
     def to_dict(self) -> dict:

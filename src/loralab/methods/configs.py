@@ -63,6 +63,8 @@ class TrainConfig:
     scheduler: str = "cosine"
     loss: str = "listwise"  # rerank: listwise (softmax CE, positive vs negatives) | bce (pointwise)
     num_negatives: int = 7
+    teacher: str | None = None  # rerank: a bi-encoder whose group softmax is distilled into the cross-encoder
+    distill_weight: float = 1.0
     eval_fraction: float = 0.1
     max_eval_examples: int = 200
     max_train_examples: int | None = None
@@ -105,4 +107,8 @@ def train_config(**options: Any) -> TrainConfig:
     unknown = sorted(set(options) - valid)
     if unknown:
         raise ConfigError(f"training has no option {', '.join(unknown)}; valid: {', '.join(sorted(valid))}")
-    return TrainConfig(**{k: v for k, v in options.items() if v is not None})
+    config = TrainConfig(**{k: v for k, v in options.items() if v is not None})
+    if config.teacher and (config.task != "rerank" or config.loss != "listwise"):
+        raise ConfigError(f"--teacher distills a ranking: it needs --task rerank with the listwise loss "
+                          f"(got task {config.task}, loss {config.loss})")
+    return config

@@ -2,6 +2,8 @@
 
 Listwise: softmax cross-entropy over one positive and its negatives (the positive is index 0).
 Pointwise: binary cross-entropy on each (query, document) pair.
+With a teacher (any bi-encoder), the listwise loss adds a KL term towards the teacher's softmax over the same
+group: soft targets rank every negative, not only the positive, which matters with ~900 training groups.
 """
 
 from __future__ import annotations
@@ -93,12 +95,28 @@ def split_by_query(groups: list[TrainGroup], eval_fraction: float, seed: int) ->
     return [g for g in groups if g.query_id not in held], [g for g in groups if g.query_id in held]
 
 
+def teacher_scores(groups: list[TrainGroup], num_negatives: int, teacher: str, max_length: int) -> list[list[float]]:
+    """The teacher bi-encoder's cosine for each group's positive and first `num_negatives` negatives."""
+    from loralab.rankers.bi_encoder import BiEncoderConfig, BiEncoderRanker
+
+    ranker = BiEncoderRanker(BiEncoderConfig(model=teacher, max_length=max_length))
+    queries = ranker.encode([g.query for g in groups], show_progress=True)
+    texts = list(dict.fromkeys(t for g in groups for t in [g.positive, *g.negatives[:num_negatives]]))
+    docs = dict(zip(texts, ranker.encode(texts, show_progress=True)))
+    return [
+        [float(queries[i] @ docs[t]) for t in [g.positive, *g.negatives[:num_negatives]]]
+        for i, g in enumerate(groups)
+    ]
+
+
 class GroupDataset(torch.utils.data.Dataset):
-    def __init__(self, groups: list[TrainGroup], num_negatives: int):
+    def __init__(self, groups: list[TrainGroup], num_negatives: int, teacher: str | None = None,
+                 teacher_max_length: int = 256):
         self.groups = [g for g in groups if len(g.negatives) >= num_negatives]
         if not self.groups:
             raise DataError(f"no training group has {num_negatives} negatives; lower num_negatives")
         self.num_negatives = num_negatives
+        self.teacher = teacher_scores(self.groups, num_negatives, teacher, teacher_max_length) if teacher else None
         # Character length of the longest document stands in for token length in length-grouped sampling.
         self.lengths = [max(len(g.positive), *(len(n) for n in g.negatives[:num_negatives])) for g in self.groups]
 
@@ -107,12 +125,17 @@ class GroupDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int) -> dict:
         g = self.groups[i]
-        return {"query": g.query, "docs": [g.positive, *g.negatives[: self.num_negatives]]}
+        item = {"query": g.query, "docs": [g.positive, *g.negatives[: self.num_negatives]]}
+        if self.teacher is not None:
+            item["teacher"] = self.teacher[i]
+        return item
 
 
 @dataclass
 class GroupCollator:
-    """Tokenizes each group's (query, doc) pairs with dynamic padding; the positive is always index 0."""
+    """Tokenizes each group's (query, doc) pairs with dynamic padding; the positive is always index 0.
+
+    labels: the positive's index per group, or with a teacher, the teacher's scores [groups, docs] (float)."""
 
     tokenizer: object
     max_length: int
@@ -121,13 +144,29 @@ class GroupCollator:
         queries = [item["query"] for item in items for _ in item["docs"]]
         docs = [doc for item in items for doc in item["docs"]]
         batch = self.tokenizer(queries, docs, truncation=True, max_length=self.max_length, padding=True, return_tensors="pt")
-        batch["labels"] = torch.zeros(len(items), dtype=torch.long)
+        if all("teacher" in item for item in items):
+            batch["labels"] = torch.tensor([item["teacher"] for item in items], dtype=torch.float32)
+        else:
+            batch["labels"] = torch.zeros(len(items), dtype=torch.long)
         return dict(batch)
 
 
-def group_loss(logits: torch.Tensor, labels: torch.Tensor, loss: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """(loss, logits reshaped to [groups, 1 + negatives])."""
+def group_loss(logits: torch.Tensor, labels: torch.Tensor, loss: str, distill_weight: float = 1.0,
+               teacher_scale: float = 20.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """(loss, logits reshaped to [groups, 1 + negatives]).
+
+    Float `labels` are teacher cosines: KL(teacher || student) over each group is added, weighted by
+    `distill_weight`; `teacher_scale` turns cosines into logits (20, as in the MultipleNegativesRanking loss
+    that trained all-MiniLM)."""
     grouped = logits.reshape(labels.shape[0], -1)
+    positives = torch.zeros(labels.shape[0], dtype=torch.long, device=labels.device)
+    if labels.is_floating_point():
+        if loss != "listwise":
+            raise ValueError("a teacher needs the listwise loss")
+        log_student = F.log_softmax(grouped, dim=-1)
+        target = F.softmax(labels * teacher_scale, dim=-1)
+        kl = F.kl_div(log_student, target, reduction="batchmean")
+        return F.cross_entropy(grouped, positives) + distill_weight * kl, grouped
     if loss == "listwise":
         return F.cross_entropy(grouped, labels), grouped
     targets = torch.zeros_like(grouped)

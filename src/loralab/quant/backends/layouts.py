@@ -7,14 +7,20 @@ from typing import Any
 import torch
 
 from loralab.errors import ModelError
-from loralab.quant.api import Bf16, Fp16, Int4WeightOnly, Int8Dynamic, Int8Static, Int8WeightOnly, Nf4, quantize
+from loralab.quant.api import Bf16, Fp16, Int4WeightOnly, Int8Dynamic, Int8Static, Nf4, quantize
+from loralab.quant.backends.torchao_int8 import compile_for_inference, uses_torchao
 
 
 def export_state(model, config) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """(tensors, layout): everything needed to rebuild the quantized model without re-quantizing."""
     state = model.state_dict()
     layout: dict[str, Any] = {}
-    if isinstance(config, Int8Dynamic):
+    if uses_torchao(config):
+        from torchao.prototype.safetensors.safetensors_support import flatten_tensor_state_dict
+
+        state, metadata = flatten_tensor_state_dict(state)
+        layout["torchao"] = metadata
+    elif isinstance(config, Int8Dynamic):
         from loralab.quant.backends.torch_dynamic import dynamic_linears
 
         state = {k: v for k, v in state.items() if isinstance(v, torch.Tensor) and "_packed_params" not in k}
@@ -31,11 +37,6 @@ def export_state(model, config) -> tuple[dict[str, torch.Tensor], dict[str, Any]
             if bias is not None:
                 state[f"{name}.bias"] = bias
             layout["layers"].append(name)
-    elif isinstance(config, Int8WeightOnly):
-        from torchao.prototype.safetensors.safetensors_support import flatten_tensor_state_dict
-
-        state, metadata = flatten_tensor_state_dict(state)
-        layout["torchao"] = metadata
     elif isinstance(config, (Int4WeightOnly, Int8Static)):
         from optimum.quanto import quantization_map
 
@@ -63,16 +64,18 @@ def _dedupe(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 def import_state(skeleton, config, tensors: dict[str, torch.Tensor], layout: dict[str, Any], where: str):
     if isinstance(config, (Fp16, Bf16)):
         model = quantize(skeleton, config)
-    elif isinstance(config, Int8Dynamic):
-        model = _import_dynamic(skeleton, config, tensors, layout)
-    elif isinstance(config, Int8WeightOnly):
+    elif uses_torchao(config):
         from torchao.prototype.safetensors.safetensors_support import unflatten_tensor_state_dict
 
         tensors, leftover = unflatten_tensor_state_dict(tensors, layout["torchao"])
         if leftover:
             raise ModelError(f"{where}: tensors torchao could not place: {', '.join(sorted(leftover)[:5])}")
         _load(skeleton, tensors, where, assign=True)
+        if isinstance(config, Int8Dynamic):
+            compile_for_inference(skeleton)
         return skeleton
+    elif isinstance(config, Int8Dynamic):
+        model = _import_dynamic(skeleton, config, tensors, layout)
     elif isinstance(config, (Int4WeightOnly, Int8Static)):
         model = _import_quanto(skeleton, config, layout)
     elif isinstance(config, Nf4):
