@@ -59,6 +59,10 @@ def run_method(config_dict: dict[str, Any], method_dict: dict[str, Any], runs_ro
 
 
 def result_row(name: str, method: MethodSpec, result, num_queries: int, run_dir: Path, price_per_hour: float):
+    lat = result.latency
+    notes = list(result.notes)
+    if lat and lat.warmup_seconds >= 5:  # e.g. torch.compile: a cost paid once per process, not per query
+        notes.append(f"warm-up (first query, untimed) took {lat.warmup_seconds:.0f} s")
     row: dict[str, Any] = {
         "method": name,
         "ranker": method.ranker,
@@ -66,23 +70,29 @@ def result_row(name: str, method: MethodSpec, result, num_queries: int, run_dir:
         "quantization": result.config.get("quantize"),
         "num_queries": num_queries,
         **(result.metrics.values if result.metrics else {}),
-        "p50_ms": None, "p95_ms": None, "pairs_per_s": None, "cost_per_1m": None,
-        "peak_rss_mb": result.peak_rss_bytes / MB,
-        "size_mb": result.model_size_bytes / MB if result.model_size_bytes else None,
+        **measured_columns(lat, "pairs_per_s", lat.pairs_per_second if lat else None, price_per_hour,
+                           result.peak_rss_bytes, result.model_size_bytes),
         "run_dir": str(run_dir),
-        "notes": result.notes,
+        "notes": notes,
     }
-    if result.latency:
-        lat = result.latency
-        row.update(
-            p50_ms=lat.p50_ms, p95_ms=lat.p95_ms, pairs_per_s=lat.pairs_per_second,
-            cost_per_1m=cost_per_million_queries(lat.queries_per_second, price_per_hour),
-        )
-        if lat.warmup_seconds >= 5:  # e.g. torch.compile: a cost paid once per process, not per query
-            row["notes"] = [*row["notes"], f"warm-up (first query, untimed) took {lat.warmup_seconds:.0f} s"]
     row.update(training_columns(method.options.get("model")))
     row.update(usage_columns(result.usage))
     return row
+
+
+def measured_columns(latency, throughput_key: str, throughput: float | None, price_per_hour: float,
+                     peak_rss_bytes: int | None, size_bytes: int | None) -> dict[str, Any]:
+    """The columns every task's row shares: latency, throughput, cost per 1M queries (or items), RSS, size.
+
+    `latency`: a LatencyProfile whose "queries" are what the task's cost is priced per (None: not timed)."""
+    return {
+        "p50_ms": latency.p50_ms if latency else None,
+        "p95_ms": latency.p95_ms if latency else None,
+        throughput_key: throughput,
+        "cost_per_1m": cost_per_million_queries(latency.queries_per_second, price_per_hour) if latency else None,
+        "peak_rss_mb": peak_rss_bytes / MB if peak_rss_bytes else None,
+        "size_mb": size_bytes / MB if size_bytes else None,
+    }
 
 
 def _smaller(a: int | None, b: int | None) -> int | None:

@@ -86,8 +86,8 @@ register_task_bench(TaskBench(
 register_task_bench(TaskBench(
     name="regress",
     run_rows="loralab.tasks.regress_bench:run_method",
-    quality_columns=(("mae", "MAE", "{:.2f}"), ("rmsle", "RMSLE", "{:.3f}"), ("hit_rate", "within 20%/£5", "{:.3f}"),
-                     ("unparsed", "unparsed", "{}")),
+    quality_columns=(("mae", "MAE", "{:.2f}"), ("median_abs_error", "median abs err", "{:.2f}"),
+                     ("rmsle", "RMSLE", "{:.3f}"), ("hit_rate", "within 20%/£5", "{:.3f}"), ("unparsed", "unparsed", "{}")),
     primary="mae",
     speed_columns=_speed("items_per_s", "items/s", "item"),
     unit="item",

@@ -11,9 +11,9 @@ OPTIONS = {"model", "quantize", "batch_size", "limit", "split", "latency_samples
 
 
 def run_method(config_dict: dict[str, Any], method_dict: dict[str, Any], runs_root: str) -> list[dict[str, Any]]:
-    from loralab.bench.compare import training_columns
+    from loralab.bench.compare import measured_columns, training_columns
     from loralab.bench.config import CompareConfig, MethodSpec
-    from loralab.eval.profile import cost_per_million_queries
+    from loralab.eval.profile import LatencyProfile
     from loralab.runs import RunFolder
     from loralab.tasks.preference_eval import evaluate_preference
 
@@ -30,13 +30,13 @@ def run_method(config_dict: dict[str, Any], method_dict: dict[str, Any], runs_ro
     folder.write_manifest({"task": "preference", "dataset": config.dataset, "method": method.model_dump()}, [])
     folder.write_metrics(result)
     notes = [] if not limit else [f"first {limit} pairs of the {result['split']} split"]
-    per_pair_s = (result["p50_ms"] or 0) / 1000
+    one_at_a_time = LatencyProfile(**result["latency"]) if result["latency"] else None  # what cost is priced on
     return [{
         "method": method.name, "ranker": None, "model": method.options["model"], "quantization": result["quantization"],
         "num_queries": result["num_pairs"],
-        **{k: result[k] for k in ("accuracy", "log_loss", "decisive_accuracy", "swap_flip_rate", "accuracy_one_order",
-                                  "p50_ms", "p95_ms", "items_per_s", "peak_rss_mb", "size_mb")},
-        "cost_per_1m": cost_per_million_queries(1 / per_pair_s, config.price_per_hour) if per_pair_s else None,
+        **{k: result[k] for k in ("accuracy", "log_loss", "decisive_accuracy", "swap_flip_rate", "accuracy_one_order")},
+        **measured_columns(one_at_a_time, "items_per_s", result["items_per_s"], config.price_per_hour,
+                           result["peak_rss_bytes"], result["size_bytes"]),
         "run_dir": str(folder.path), "notes": notes,
         **training_columns(method.options["model"]),
     }]

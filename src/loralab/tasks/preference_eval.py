@@ -102,9 +102,10 @@ def evaluate_preference(spec: str | Path, data: str = "hh-rlhf-pairs", split: st
     metrics = preference_metrics((forward + backward) / 2, labels)
     single = preference_metrics(forward, labels)
     latencies = [_time_one(loaded, pair) for pair in pairs[:latency_samples]]
-    from loralab.eval.profile import peak_rss_bytes
+    from loralab.eval.profile import LatencyProfile, peak_rss_bytes
     from loralab.models.memory import parameter_bytes
 
+    size_bytes, rss_bytes = parameter_bytes(loaded.model)["total"], peak_rss_bytes()
     return {
         **metrics,
         "accuracy_one_order": single["accuracy"],
@@ -113,8 +114,11 @@ def evaluate_preference(spec: str | Path, data: str = "hh-rlhf-pairs", split: st
         "items_per_s": len(pairs) / seconds,
         "p50_ms": float(np.percentile(latencies, 50) * 1000) if latencies else None,
         "p95_ms": float(np.percentile(latencies, 95) * 1000) if latencies else None,
-        "size_mb": parameter_bytes(loaded.model)["total"] / 2**20,  # weights as held in memory, quantized or not
-        "peak_rss_mb": peak_rss_bytes() / 2**20,
+        "latency": LatencyProfile.from_latencies(latencies, len(latencies)).to_dict() if latencies else None,
+        "size_bytes": size_bytes,  # weights as held in memory, quantized or not
+        "size_mb": size_bytes / 2**20,
+        "peak_rss_bytes": rss_bytes,
+        "peak_rss_mb": rss_bytes / 2**20,
         "method_kind": loaded.method,
         "quantization": quantize,
         "max_length": loaded.max_length,

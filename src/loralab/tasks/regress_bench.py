@@ -10,14 +10,12 @@ from typing import Any
 
 from loralab.errors import ConfigError
 
-MB = 1024 * 1024
 OPTIONS = {"model", "adapter", "quantize", "decoding", "top_k", "limit", "seed", "split", "max_new_tokens"}
 
 
 def run_method(config_dict: dict[str, Any], method_dict: dict[str, Any], runs_root: str) -> list[dict[str, Any]]:
-    from loralab.bench.compare import training_columns
+    from loralab.bench.compare import measured_columns, training_columns
     from loralab.bench.config import CompareConfig, MethodSpec
-    from loralab.eval.profile import cost_per_million_queries
     from loralab.tasks.regress_eval import PriceEvalConfig, evaluate_prices, save_price_eval
 
     config = CompareConfig.model_validate(config_dict)
@@ -36,11 +34,8 @@ def run_method(config_dict: dict[str, Any], method_dict: dict[str, Any], runs_ro
         "quantization": options.get("quantize"), "decoding": result.config.decoding,
         "num_queries": result.metrics["num_items"],
         **{k: result.metrics[k] for k in ("mae", "rmsle", "hit_rate", "unparsed", "median_abs_error")},
-        "p50_ms": lat.p50_ms if lat else None, "p95_ms": lat.p95_ms if lat else None,
-        "items_per_s": lat.queries_per_second if lat else None,
-        "cost_per_1m": cost_per_million_queries(lat.queries_per_second, config.price_per_hour) if lat else None,
-        "peak_rss_mb": result.peak_rss_bytes / MB,
-        "size_mb": result.size_bytes / MB if result.size_bytes else None,
+        **measured_columns(lat, "items_per_s", lat.queries_per_second if lat else None, config.price_per_hour,
+                           result.peak_rss_bytes, result.size_bytes),
         "run_dir": str(folder.path), "notes": result.notes,
     }
     row.update(training_columns(options.get("model")))
