@@ -215,3 +215,24 @@ def test_rerank_training_with_a_teacher(tmp_path, tiny_bert, groups_file):
     assert json.loads((result.run_dir / "manifest.json").read_text())["config"]["train"]["teacher"] == str(tiny_bert)
     with pytest.raises(ConfigError, match="listwise"):
         _cfg(tiny_bert, groups_file, teacher="minilm", loss="bce")
+
+
+def test_negatives_from_a_beir_folder_hardest_or_sampled(tmp_path, groups_file):
+    from loralab.errors import DataError
+    from loralab.tasks.rerank_train import load_training_groups
+
+    folder = tmp_path / "beir"
+    (folder / "qrels").mkdir(parents=True)
+    docs = [{"_id": f"d{i}", "title": "", "text": "flea " * (20 - i) + f"filler text {i}"} for i in range(20)]
+    (folder / "corpus.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
+    (folder / "queries.jsonl").write_text('{"_id": "q1", "text": "flea"}\n')
+    (folder / "qrels" / "train.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td19\t1\n")
+    hardest = load_training_groups(str(folder), num_negatives=3)
+    assert len(hardest) == 1 and hardest[0].positive.endswith("filler text 19")
+    assert [n.split()[-1] for n in hardest[0].negatives] == ["0", "1", "2"]  # BM25's top non-relevant
+    sampled = load_training_groups(str(folder), num_negatives=3, negative_pool=15, seed=1)
+    again = load_training_groups(str(folder), num_negatives=3, negative_pool=15, seed=1)
+    assert sampled[0].negatives == again[0].negatives != hardest[0].negatives  # seeded, from deeper in the list
+    assert all(int(n.split()[-1]) < 15 for n in sampled[0].negatives)
+    with pytest.raises(DataError, match="BEIR folder"):
+        load_training_groups(str(groups_file), negative_pool=15)

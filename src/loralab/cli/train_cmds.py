@@ -27,6 +27,7 @@ def train(
     max_length: int = typer.Option(256),
     loss: str = typer.Option("listwise", help="rerank loss: listwise | bce"),
     num_negatives: int = typer.Option(7),
+    negative_pool: int = typer.Option(None, help="rerank, BEIR data: sample negatives from BM25's top N (default: the hardest)"),
     teacher: str = typer.Option(None, help="rerank: distill this bi-encoder's ranking of each group (e.g. minilm)"),
     distill_weight: float = typer.Option(1.0, help="weight of the teacher's KL term next to the listwise loss"),
     r: int = typer.Option(16, help="LoRA rank"),
@@ -54,7 +55,7 @@ def train(
     cfg = train_config(
         task=task, data=data, model=model, max_length=max_length, epochs=epochs, max_steps=max_steps,
         batch_size=batch_size, grad_accum=grad_accum, learning_rate=lr or (3e-5 if method == "full" else 2e-4),
-        head_learning_rate=head_lr, loss=loss, num_negatives=num_negatives, teacher=teacher,
+        head_learning_rate=head_lr, loss=loss, num_negatives=num_negatives, negative_pool=negative_pool, teacher=teacher,
         distill_weight=distill_weight, eval_steps=eval_steps,
         save_steps=save_steps, max_train_examples=max_train_examples, max_eval_examples=max_eval_examples,
         warmup_ratio=warmup_ratio, gradient_checkpointing=gradient_checkpointing, precision=precision,

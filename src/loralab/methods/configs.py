@@ -63,6 +63,7 @@ class TrainConfig:
     scheduler: str = "cosine"
     loss: str = "listwise"  # rerank: listwise (softmax CE, positive vs negatives) | bce (pointwise)
     num_negatives: int = 7
+    negative_pool: int | None = None  # rerank from a BEIR folder: sample negatives from BM25's top N (default: hardest)
     teacher: str | None = None  # rerank: a bi-encoder whose group softmax is distilled into the cross-encoder
     distill_weight: float = 1.0
     eval_fraction: float = 0.1

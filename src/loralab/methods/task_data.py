@@ -35,7 +35,7 @@ def rerank_task(cfg: TrainConfig, tokenizer) -> TrainingTask:
         GroupCollator, GroupDataset, group_loss, group_metrics, load_training_groups, split_by_query,
     )
 
-    groups = load_training_groups(cfg.data)
+    groups = load_training_groups(cfg.data, max(cfg.num_negatives, 8), cfg.negative_pool, cfg.seed)
     train, held = split_by_query(groups, cfg.eval_fraction, cfg.seed)
     train = train[: cfg.max_train_examples] if cfg.max_train_examples else train
     return TrainingTask(

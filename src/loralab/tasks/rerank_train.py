@@ -59,31 +59,48 @@ def read_groups_jsonl(path: Path) -> list[TrainGroup]:
     return groups
 
 
-def groups_from_beir(folder: Path, split: str = "train", num_negatives: int = 8) -> list[TrainGroup]:
-    """Positives from the split's qrels; negatives are BM25's top non-relevant documents."""
+def groups_from_beir(folder: Path, split: str = "train", num_negatives: int = 8, negative_pool: int | None = None,
+                     seed: int = 42) -> list[TrainGroup]:
+    """Positives from the split's qrels; negatives are BM25's top non-relevant documents, or with
+    `negative_pool`, a seeded sample of BM25's top-`negative_pool` non-relevant ones: a re-ranker of the top 100
+    sees easy candidates too, which the hardest few alone never show it."""
     from loralab.retrieval.bm25 import bm25_search
 
     corpus, queries, qrels = load_beir(folder, split)
-    ranking, _ = bm25_search(corpus, queries, k=num_negatives + 20)
+    depth = max(negative_pool or 0, num_negatives + 20)
+    ranking, _ = bm25_search(corpus, queries, k=depth)
+    rng = random.Random(seed)
     groups = []
     for qid, judged in qrels.items():
-        negatives = [corpus[d].full_text for d, _ in ranking.ranked(qid) if judged.get(d, 0) <= 0][:num_negatives]
+        pool = [corpus[d].full_text for d, _ in ranking.ranked(qid) if judged.get(d, 0) <= 0]
+        if negative_pool:
+            negatives = rng.sample(pool[:negative_pool], min(num_negatives, len(pool[:negative_pool])))
+        else:
+            negatives = pool[:num_negatives]
         for docid, grade in judged.items():
             if grade > 0 and docid in corpus and negatives:
                 groups.append(TrainGroup(qid, queries[qid], corpus[docid].full_text, negatives))
     return groups
 
 
-def load_training_groups(spec: str) -> list[TrainGroup]:
+def load_training_groups(spec: str, num_negatives: int = 8, negative_pool: int | None = None,
+                         seed: int = 42) -> list[TrainGroup]:
     """A registered training set (e.g. scifact-train), a groups JSONL file, or a BEIR folder with train qrels."""
     path = Path(spec)
+    folder = None
     if not path.exists():
         registered = get_spec(spec)
         if registered.kind != "train":
-            return groups_from_beir(registered.folder)
-        return read_groups_jsonl(next(iter(sorted(registered.folder.glob("*.jsonl*")))))
-    if path.is_dir():
-        return groups_from_beir(path)
+            folder = registered.folder
+        else:
+            path = next(iter(sorted(registered.folder.glob("*.jsonl*"))))
+    elif path.is_dir():
+        folder = path
+    if folder is not None:
+        return groups_from_beir(folder, num_negatives=num_negatives, negative_pool=negative_pool, seed=seed)
+    if negative_pool:
+        raise DataError(f"{spec}: negatives are fixed in a groups file; --negative-pool needs a BEIR folder "
+                        "(corpus + train qrels), e.g. the scifact dataset")
     return read_groups_jsonl(path)
 
 
