@@ -14,5 +14,8 @@ class Ranker(Protocol):
     """Scores candidate documents for one query; higher is more relevant."""
 
     name: str
+    # Local models set this: `rerank_dataset` then scores the first query once, untimed, before timing (compile
+    # and kernel set-up are one-off costs). Prompt rankers leave it off: a warm-up would be a second paid call.
+    warm_up: bool = False
 
     def score(self, query: str, docs: Sequence[Document]) -> list[float]: ...

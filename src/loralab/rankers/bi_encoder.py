@@ -27,6 +27,8 @@ class BiEncoderConfig:
 
 
 class BiEncoderRanker:
+    warm_up = True  # see rankers.base.Ranker
+
     def __init__(self, config: BiEncoderConfig):
         self.config = config
         self.name = f"bi-encoder:{config.model}"

@@ -26,6 +26,8 @@ class CrossEncoderConfig:
 
 
 class CrossEncoderRanker:
+    warm_up = True  # see rankers.base.Ranker
+
     def __init__(self, config: CrossEncoderConfig):
         from loralab.quant.io import is_quantized_dir
 

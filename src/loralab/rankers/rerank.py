@@ -15,9 +15,9 @@ from loralab.rankers.base import Ranker
 def rerank_dataset(ranker: Ranker, dataset: RerankDataset, show_progress: bool = True) -> tuple[Ranking, LatencyProfile]:
     """Score every query's candidates with `ranker`; returns the Ranking and per-query latency stats.
 
-    The first query is scored once untimed before the timed pass, as a server is warmed before it takes
-    traffic: one-off costs (torch.compile, oneDNN kernel creation) would otherwise be billed to it. Their
-    time is kept as `warmup_seconds`."""
+    For rankers with `warm_up` (local models), the first query is scored once untimed before the timed pass, as
+    a server is warmed before it takes traffic: one-off costs (torch.compile, oneDNN kernel creation) would
+    otherwise be billed to it. Their time is kept as `warmup_seconds`."""
     if dataset.candidates is None:
         raise DataError(f"dataset '{dataset.name}' has no candidates to re-rank; retrieve them first")
     ranking = Ranking()
@@ -25,7 +25,7 @@ def rerank_dataset(ranker: Ranker, dataset: RerankDataset, show_progress: bool =
     pairs = 0
     qids = [q for q in dataset.candidates.query_ids if q in dataset.queries]
     warmup = 0.0
-    if qids:
+    if qids and getattr(ranker, "warm_up", False):
         start = time.perf_counter()
         ranker.score(dataset.queries[qids[0]], [dataset.corpus[d] for d, _ in dataset.candidates.ranked(qids[0])])
         warmup = time.perf_counter() - start
