@@ -10,8 +10,9 @@ from loralab.models.load import resolve_model
 
 
 def merge_run(run_or_adapter: Path, out: Path) -> Path:
-    """Merge into a full-precision base. For QLoRA the base is loaded un-quantized (the dequantized
-    weights), never merged into the 4-bit tensors: bnb merges into a 4-bit base give garbage after a forward."""
+    """Merge into a full-precision base. For QLoRA the base is the original fp32 weights, never the 4-bit
+    tensors (bnb merges into a 4-bit base give garbage after a forward); `loralab quantize RUN` merges into
+    the weights dequantized from the 4-bit base instead, which is what the adapter was trained against."""
     from peft import PeftModel
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
