@@ -35,9 +35,9 @@ class Int8Dynamic:
     engine "torch.ao": torch's eager `quantize_dynamic` (fbgemm/onednn kernels, one activation scale per
     batch); no compiler, no warm-up. engine "torchao": torchao `Int8DynamicActivationInt8WeightConfig`
     (one activation scale per token, one weight scale per row) run through `torch.compile` with inductor
-    freezing, which lowers it to oneDNN int8 kernels. Measured on DL19 (see README): torch.ao -0.92 NDCG@10
-    points at 1.41-1.49x fp32 pairs/s; torchao -0.25 points at 1.90x, after a ~35 s compile on the first
-    batch; it needs a C++ compiler and is slower than fp32 if it cannot compile.
+    freezing, which lowers it to oneDNN int8 kernels. One DL19 run (README): torch.ao -0.92 NDCG@10 points
+    at 1.54x fp32 pairs/s; torchao -0.21 points at 1.96x, after a ~33 s compile on the first batch; it needs
+    a C++ compiler (uncompiled it runs at 0.7x fp32, so loralab refuses without one).
     per_channel (torch.ao only): one weight scale per output row instead of one per tensor."""
 
     kind: ClassVar[str] = "int8-dynamic"

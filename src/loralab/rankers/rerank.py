@@ -24,14 +24,18 @@ def rerank_dataset(ranker: Ranker, dataset: RerankDataset, show_progress: bool =
     latencies: list[float] = []
     pairs = 0
     qids = [q for q in dataset.candidates.query_ids if q in dataset.queries]
+
+    def candidates(qid: str) -> tuple[list[str], list]:
+        docids = [d for d, _ in dataset.candidates.ranked(qid)]
+        return docids, [dataset.corpus[d] for d in docids]
+
     warmup = 0.0
     if qids and getattr(ranker, "warm_up", False):
         start = time.perf_counter()
-        ranker.score(dataset.queries[qids[0]], [dataset.corpus[d] for d, _ in dataset.candidates.ranked(qids[0])])
+        ranker.score(dataset.queries[qids[0]], candidates(qids[0])[1])
         warmup = time.perf_counter() - start
     for qid in tqdm(qids, desc=f"rerank {ranker.name}", unit="query", disable=not show_progress):
-        docids = [d for d, _ in dataset.candidates.ranked(qid)]
-        docs = [dataset.corpus[d] for d in docids]
+        docids, docs = candidates(qid)
         start = time.perf_counter()
         scores = ranker.score(dataset.queries[qid], docs)
         latencies.append(time.perf_counter() - start)

@@ -74,7 +74,8 @@ def groups_from_beir(folder: Path, split: str = "train", num_negatives: int = 8,
     for qid, judged in qrels.items():
         pool = [corpus[d].full_text for d, _ in ranking.ranked(qid) if judged.get(d, 0) <= 0]
         if negative_pool:
-            negatives = rng.sample(pool[:negative_pool], min(num_negatives, len(pool[:negative_pool])))
+            candidates = pool[:negative_pool]
+            negatives = rng.sample(candidates, min(num_negatives, len(candidates)))
         else:
             negatives = pool[:num_negatives]
         for docid, grade in judged.items():
@@ -117,13 +118,15 @@ def teacher_scores(groups: list[TrainGroup], num_negatives: int, teacher: str, m
     from loralab.rankers.bi_encoder import BiEncoderConfig, BiEncoderRanker
 
     ranker = BiEncoderRanker(BiEncoderConfig(model=teacher, max_length=max_length))
-    queries = ranker.encode([g.query for g in groups], show_progress=True)
-    texts = list(dict.fromkeys(t for g in groups for t in [g.positive, *g.negatives[:num_negatives]]))
-    docs = dict(zip(texts, ranker.encode(texts, show_progress=True)))
-    return [
-        [float(queries[i] @ docs[t]) for t in [g.positive, *g.negatives[:num_negatives]]]
-        for i, g in enumerate(groups)
-    ]
+
+    def embed(texts):  # each distinct text once: queries with several positives share their negatives
+        unique = list(dict.fromkeys(texts))
+        return dict(zip(unique, ranker.encode(unique, show_progress=True)))
+
+    docs_of = [[g.positive, *g.negatives[:num_negatives]] for g in groups]
+    queries = embed(g.query for g in groups)
+    docs = embed(t for texts in docs_of for t in texts)
+    return [[float(queries[g.query] @ docs[t]) for t in texts] for g, texts in zip(groups, docs_of)]
 
 
 class GroupDataset(torch.utils.data.Dataset):
