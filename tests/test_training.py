@@ -236,3 +236,30 @@ def test_negatives_from_a_beir_folder_hardest_or_sampled(tmp_path, groups_file):
     assert all(int(n.split()[-1]) < 15 for n in sampled[0].negatives)
     with pytest.raises(DataError, match="BEIR folder"):
         load_training_groups(str(groups_file), negative_pool=15)
+    # Each group carries BM25's scores of its positive and negatives, the positive's too (ranked last here).
+    scores = hardest[0].first_stage
+    assert len(scores) == 4 and scores[1] > scores[2] > scores[3] > scores[0] > 0
+
+
+def test_hybrid_teacher_fuses_bm25_into_the_cosines():
+    from loralab.tasks.rerank_train import hybrid_teacher
+
+    cosines, bm25 = [0.5, 0.7, 0.3], [20.0, 5.0, 0.0]  # dense prefers doc 1, BM25 prefers doc 0
+    assert hybrid_teacher(cosines, bm25, 0.0) == pytest.approx(cosines)
+    assert hybrid_teacher(cosines, bm25, 1.0) == pytest.approx([0.7, 0.4, 0.3])  # BM25's order, cosine range
+    fused = hybrid_teacher(cosines, bm25, 0.5)
+    assert fused[0] > fused[1] > fused[2] and min(fused) == pytest.approx(0.3) and max(fused) <= 0.7
+
+
+def test_hybrid_teacher_needs_bm25_scores_and_a_teacher(tmp_path, tiny_bert, groups_file):
+    from loralab.errors import ConfigError, DataError
+    from loralab.methods.task_data import training_task
+    from loralab.models.load import load_tokenizer
+
+    with pytest.raises(ConfigError, match="needs --teacher"):
+        _cfg(tiny_bert, groups_file, teacher_bm25_weight=0.5)
+    with pytest.raises(ConfigError, match=r"\[0, 1\]"):
+        _cfg(tiny_bert, groups_file, teacher=str(tiny_bert), teacher_bm25_weight=1.5)
+    cfg = _cfg(tiny_bert, groups_file, teacher=str(tiny_bert), teacher_bm25_weight=0.5)
+    with pytest.raises(DataError, match="BEIR folder"):  # a groups file has no BM25 scores to fuse
+        training_task(cfg, load_tokenizer(str(tiny_bert)))

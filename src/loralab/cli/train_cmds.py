@@ -30,6 +30,8 @@ def train(
     negative_pool: int = typer.Option(None, help="rerank, BEIR data: sample negatives from BM25's top N (default: the hardest)"),
     teacher: str = typer.Option(None, help="rerank: distill this bi-encoder's ranking of each group (e.g. minilm)"),
     distill_weight: float = typer.Option(1.0, help="weight of the teacher's KL term next to the listwise loss"),
+    teacher_bm25_weight: float = typer.Option(
+        0.0, help="rerank, BEIR data: fuse the teacher's scores with BM25's (weighted min-max per group, 0-1)"),
     r: int = typer.Option(16, help="LoRA rank"),
     alpha: int = typer.Option(32, help="LoRA alpha"),
     quant_type: str = typer.Option("nf4", help="QLoRA base: nf4 | fp4"),
@@ -56,7 +58,7 @@ def train(
         task=task, data=data, model=model, max_length=max_length, epochs=epochs, max_steps=max_steps,
         batch_size=batch_size, grad_accum=grad_accum, learning_rate=lr or (3e-5 if method == "full" else 2e-4),
         head_learning_rate=head_lr, loss=loss, num_negatives=num_negatives, negative_pool=negative_pool, teacher=teacher,
-        distill_weight=distill_weight, eval_steps=eval_steps,
+        distill_weight=distill_weight, teacher_bm25_weight=teacher_bm25_weight, eval_steps=eval_steps,
         save_steps=save_steps, max_train_examples=max_train_examples, max_eval_examples=max_eval_examples,
         warmup_ratio=warmup_ratio, gradient_checkpointing=gradient_checkpointing, precision=precision,
         report_to=list(report_to), seed=seed,

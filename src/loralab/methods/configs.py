@@ -66,6 +66,7 @@ class TrainConfig:
     negative_pool: int | None = None  # rerank from a BEIR folder: sample negatives from BM25's top N (default: hardest)
     teacher: str | None = None  # rerank: a bi-encoder whose group softmax is distilled into the cross-encoder
     distill_weight: float = 1.0
+    teacher_bm25_weight: float = 0.0  # rerank from a BEIR folder: fuse the teacher with BM25 (weighted min-max)
     eval_fraction: float = 0.1
     max_eval_examples: int = 200
     max_train_examples: int | None = None
@@ -112,4 +113,8 @@ def train_config(**options: Any) -> TrainConfig:
     if config.teacher and (config.task != "rerank" or config.loss != "listwise"):
         raise ConfigError(f"--teacher distills a ranking: it needs --task rerank with the listwise loss "
                           f"(got task {config.task}, loss {config.loss})")
+    if config.teacher_bm25_weight and not config.teacher:
+        raise ConfigError("--teacher-bm25-weight fuses BM25 into a teacher's scores: it needs --teacher")
+    if not 0.0 <= config.teacher_bm25_weight <= 1.0:
+        raise ConfigError(f"--teacher-bm25-weight must be in [0, 1], got {config.teacher_bm25_weight}")
     return config

@@ -40,7 +40,7 @@ def rerank_task(cfg: TrainConfig, tokenizer) -> TrainingTask:
     train = train[: cfg.max_train_examples] if cfg.max_train_examples else train
     return TrainingTask(
         num_labels=1,
-        train_dataset=GroupDataset(train, cfg.num_negatives, cfg.teacher, cfg.max_length),
+        train_dataset=GroupDataset(train, cfg.num_negatives, cfg.teacher, cfg.max_length, cfg.teacher_bm25_weight),
         eval_dataset=GroupDataset(held[: cfg.max_eval_examples], cfg.num_negatives),
         collator=GroupCollator(tokenizer, cfg.max_length),
         compute_metrics=group_metrics,
@@ -48,7 +48,8 @@ def rerank_task(cfg: TrainConfig, tokenizer) -> TrainingTask:
         loss=lambda logits, labels: group_loss(logits, labels, cfg.loss, cfg.distill_weight),
         description=f"{len(train)} training groups, {min(len(held), cfg.max_eval_examples)} held-out groups "
         f"(1 positive + {cfg.num_negatives} negatives, {cfg.loss} loss"
-        + (f", distilling {cfg.teacher} x{cfg.distill_weight:g})" if cfg.teacher else ")"),
+        + (f", distilling {cfg.teacher}" + (f" fused with BM25 x{cfg.teacher_bm25_weight:g}" if cfg.teacher_bm25_weight
+                                             else "") + f", weight {cfg.distill_weight:g})" if cfg.teacher else ")"),
     )
 
 
