@@ -38,6 +38,8 @@ def rerank_task(cfg: TrainConfig, tokenizer) -> TrainingTask:
     groups = load_training_groups(cfg.data, max(cfg.num_negatives, 8), cfg.negative_pool, cfg.seed)
     train, held = split_by_query(groups, cfg.eval_fraction, cfg.seed)
     train = train[: cfg.max_train_examples] if cfg.max_train_examples else train
+    fused = f" fused with BM25 x{cfg.teacher_bm25_weight:g}" if cfg.teacher_bm25_weight else ""
+    distilling = f", distilling {cfg.teacher}{fused}, weight {cfg.distill_weight:g}" if cfg.teacher else ""
     return TrainingTask(
         num_labels=1,
         train_dataset=GroupDataset(train, cfg.num_negatives, cfg.teacher, cfg.max_length, cfg.teacher_bm25_weight),
@@ -47,9 +49,7 @@ def rerank_task(cfg: TrainConfig, tokenizer) -> TrainingTask:
         metric_for_best="mrr",
         loss=lambda logits, labels: group_loss(logits, labels, cfg.loss, cfg.distill_weight),
         description=f"{len(train)} training groups, {min(len(held), cfg.max_eval_examples)} held-out groups "
-        f"(1 positive + {cfg.num_negatives} negatives, {cfg.loss} loss"
-        + (f", distilling {cfg.teacher}" + (f" fused with BM25 x{cfg.teacher_bm25_weight:g}" if cfg.teacher_bm25_weight
-                                             else "") + f", weight {cfg.distill_weight:g})" if cfg.teacher else ")"),
+        f"(1 positive + {cfg.num_negatives} negatives, {cfg.loss} loss{distilling})",
     )
 
 

@@ -35,7 +35,11 @@ def bm25_search(
     """Index `corpus`, retrieve top-k for every query; returns the Ranking and query seconds."""
     import bm25s
 
-    retriever, doc_ids, stem = _index(corpus, stemmer, stopwords)
+    stem = _stemmer(stemmer)
+    doc_ids = list(corpus)
+    doc_tokens = bm25s.tokenize([corpus[d].full_text for d in doc_ids], stopwords=stopwords, stemmer=stem, show_progress=False)
+    retriever = bm25s.BM25()
+    retriever.index(doc_tokens, show_progress=False)
     qids = list(queries)
     start = time.perf_counter()
     query_tokens = bm25s.tokenize([queries[q] for q in qids], stopwords=stopwords, stemmer=stem, show_progress=False)
@@ -45,40 +49,6 @@ def bm25_search(
     for row, qid in enumerate(qids):
         ranking.add(qid, {doc_ids[int(i)]: float(s) for i, s in zip(results[row], scores[row]) if float(s) > 0})
     return ranking, seconds
-
-
-def _index(corpus: dict[str, Document], stemmer: str | None, stopwords: str | None):
-    """(bm25s retriever over the corpus, its document ids in index order, the stemmer)."""
-    import bm25s
-
-    stem = _stemmer(stemmer)
-    doc_ids = list(corpus)
-    doc_tokens = bm25s.tokenize([corpus[d].full_text for d in doc_ids], stopwords=stopwords, stemmer=stem, show_progress=False)
-    retriever = bm25s.BM25()
-    retriever.index(doc_tokens, show_progress=False)
-    return retriever, doc_ids, stem
-
-
-def bm25_scores(
-    corpus: dict[str, Document],
-    queries: dict[str, str],
-    wanted: dict[str, list[str]],
-    stemmer: str | None = "english",
-    stopwords: str | None = "en",
-) -> dict[str, dict[str, float]]:
-    """BM25 score of the `wanted` documents of each query, also those outside any top-k (0: no term in common)."""
-    import bm25s
-
-    retriever, doc_ids, stem = _index(corpus, stemmer, stopwords)
-    position = {d: i for i, d in enumerate(doc_ids)}
-    qids = list(wanted)
-    tokens = bm25s.tokenize([queries[q] for q in qids], stopwords=stopwords, stemmer=stem, return_ids=False,
-                            show_progress=False)
-    scores = {}
-    for qid, query_tokens in zip(qids, tokens):
-        row = retriever.get_scores(query_tokens) if query_tokens else np.zeros(len(doc_ids))
-        scores[qid] = {d: float(row[position[d]]) for d in wanted[qid]}
-    return scores
 
 
 def with_bm25_candidates(dataset: RerankDataset, k: int = 100) -> RerankDataset:
@@ -184,13 +154,27 @@ class BM25Index:
         every new process (measured here).
         """
         ranking = Ranking()
-        vocab = self.retriever.vocab_dict if self.ids else {}
         for qid, toks in zip(qids, tokens):
-            ids = [vocab[t] for t in toks if t in vocab]  # unseen words cannot match anything
-            if not ids:
+            scores = self._scores(toks)
+            if scores is None:
                 ranking.add(qid, {})
                 continue
-            scores = self.retriever.get_scores(ids)
             top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
             ranking.add(qid, {self.ids[int(i)]: float(scores[i]) for i in top if scores[i] > 0})
         return ranking
+
+    def scores_of(self, queries: dict[str, str], wanted: dict[str, list[str]]) -> dict[str, dict[str, float]]:
+        """The score of each query's `wanted` ids, also those outside any top-k (0: no term in common)."""
+        position = {chunk_id: i for i, chunk_id in enumerate(self.ids)}
+        qids = list(wanted)
+        result = {}
+        for qid, toks in zip(qids, bm25_tokens([queries[q] for q in qids], self.config)):
+            scores = self._scores(toks)
+            result[qid] = {d: 0.0 if scores is None else float(scores[position[d]]) for d in wanted[qid]}
+        return result
+
+    def _scores(self, tokens: list[str]) -> np.ndarray | None:
+        """Every id's score for one tokenized query; None when no query word is in the index."""
+        vocab = self.retriever.vocab_dict if self.ids else {}
+        ids = [vocab[t] for t in tokens if t in vocab]  # unseen words cannot match anything
+        return self.retriever.get_scores(ids) if ids else None

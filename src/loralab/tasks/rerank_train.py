@@ -66,11 +66,13 @@ def groups_from_beir(folder: Path, split: str = "train", num_negatives: int = 8,
     """Positives from the split's qrels; negatives are BM25's top non-relevant documents, or with
     `negative_pool`, a seeded sample of BM25's top-`negative_pool` non-relevant ones: a re-ranker of the top 100
     sees easy candidates too, which the hardest few alone never show it."""
-    from loralab.retrieval.bm25 import bm25_scores, bm25_search
+    from loralab.retrieval.bm25 import BM25Config, BM25Index, bm25_tokens
 
     corpus, queries, qrels = load_beir(folder, split)
     depth = max(negative_pool or 0, num_negatives + 20)
-    ranking, _ = bm25_search(corpus, queries, k=depth)
+    config, doc_ids = BM25Config(), list(corpus)
+    index = BM25Index.build(config, doc_ids, bm25_tokens([corpus[d].full_text for d in doc_ids], config))
+    ranking = index.search(queries, k=depth)
     rng = random.Random(seed)
     chosen = []  # (query id, positive id, negative ids)
     for qid, judged in qrels.items():
@@ -84,7 +86,7 @@ def groups_from_beir(folder: Path, split: str = "train", num_negatives: int = 8,
     wanted: dict[str, list[str]] = {}
     for qid, positive, negatives in chosen:
         wanted.setdefault(qid, []).extend([positive, *negatives])
-    scores = bm25_scores(corpus, queries, wanted)
+    scores = index.scores_of(queries, wanted)
     return [
         TrainGroup(qid, queries[qid], corpus[positive].full_text, [corpus[d].full_text for d in negatives],
                    first_stage=[scores[qid][d] for d in (positive, *negatives)])
