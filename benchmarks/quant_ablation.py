@@ -28,17 +28,17 @@ def methods_for(model: str, max_length: int, variants: list[str]) -> list[dict]:
 
 def qlora_paths(run: str, max_length: int, work: Path) -> list[dict]:
     """Rows for the 4-bit-trained adapter: folders written by the library, then re-ranked like any model."""
-    from loralab.quant.io import save_quantized
-    from loralab.quant.lora_paths import merged_for_quantization
+    from loralab.artifacts.quantized import save_quantized
+    from loralab.artifacts.merge import merged
     from loralab.quant.prepare import quantize_for_inference
 
-    from loralab.methods.train import save_pretrained_atomically
+    from loralab.artifacts.atomic import save_pretrained_atomically
 
     rows = [{"name": "QLoRA as trained (adapter on NF4 base)", "ranker": "cross-encoder", "model": run}]
     paths = (("dequantize -> merge (fp32)", "dequantized", None), ("dequantize -> merge -> NF4", "dequantized", "nf4"),
              ("original fp32 -> merge -> NF4", "original", "nf4"))
     for i, (label, merge_base, quant) in enumerate(paths):
-        loaded = merged_for_quantization(run, merge_base)
+        loaded = merged(run, merge_base)
         if quant is None:
             folder = save_pretrained_atomically(loaded.model, loaded.tokenizer, work / f"path{i}")
         else:
@@ -49,10 +49,10 @@ def qlora_paths(run: str, max_length: int, work: Path) -> list[dict]:
 
 
 def main() -> None:
-    from loralab.bench.ablation import ablation_rows
-    from loralab.bench.compare import run_compare
-    from loralab.bench.config import CompareConfig
-    from loralab.bench.report import write_report
+    from loralab.compare.ablation import ablation_rows
+    from loralab.compare.engine import run_compare
+    from loralab.compare.config import CompareConfig
+    from loralab.compare.report import write_report
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="runs/ce-lora", help="cross-encoder: trained run folder or model folder")

@@ -14,7 +14,7 @@ import time
 import torch
 
 from loralab.data.registry import load_rerank_dataset
-from loralab.rankers.batching import length_sorted_batches
+from loralab.models.batching import length_sorted_batches
 from loralab.rankers.registry import build_ranker, ranker_config
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 def run_one(kind: str, steps: int, batch_size: int, max_length: int, out: str) -> dict:
     from loralab.methods.configs import method_config, train_config
-    from loralab.methods.train import train
+    from loralab.training.trainer import train
 
     lr = 3e-5 if kind == "full" else 1e-3
     cfg = train_config(task="rerank", data="scifact-train", model="minilm", max_steps=steps, batch_size=batch_size,

@@ -10,7 +10,7 @@ import torch
 def tiny_llama_folder(folder: Path, hidden: int = 64) -> Path:
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    from loralab.models.load import resolve_model
+    from loralab.artifacts.load import resolve_model
 
     torch.manual_seed(0)
     tokenizer = AutoTokenizer.from_pretrained(resolve_model("smollm2-135m-instruct"))
@@ -28,7 +28,7 @@ def memorize(folder: Path, pairs: list[tuple[str, str]], steps: int = 120, lr: f
     """Full fine-tune the tiny model on (prompt, completion) pairs with completion-only loss; save in place."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from loralab.tasks.lm_data import CompletionCollator, CompletionDataset
+    from loralab.tasks.lm.data import CompletionCollator, CompletionDataset
 
     torch.manual_seed(0)
     tokenizer = AutoTokenizer.from_pretrained(folder)

@@ -19,7 +19,7 @@ def loralab(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_eval_json_prints_anserini_bm25(tmp_path):
-    proc = loralab("eval", "--dataset", "trec-dl-2019", "--run", str(BM25_RUN), "--json", cwd=tmp_path)
+    proc = loralab("eval", "--task", "rerank", "--data", "trec-dl-2019", "--run", str(BM25_RUN), "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     metrics = json.loads(proc.stdout.strip().splitlines()[-1])
     assert metrics["ndcg@10"] == pytest.approx(0.5058, abs=5e-5)

@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from loralab.bench.compare import run_compare
-from loralab.bench.config import load_compare_config
-from loralab.bench.report import write_report
+from loralab.compare.engine import run_compare
+from loralab.compare.config import load_compare_config
+from loralab.compare.report import write_report
 from loralab.errors import ConfigError
 
 

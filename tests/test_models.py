@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 
 from loralab.errors import ModelError
-from loralab.models.load import model_size_on_disk, resolve_model
+from loralab.artifacts.load import resolve_model
+from loralab.models.backbones import model_size_on_disk
 from loralab.models.packaged import PACKAGED
 
 

@@ -2,6 +2,8 @@
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -9,8 +11,8 @@ import pytest
 
 from loralab.errors import DataError
 from loralab.methods.configs import method_config, train_config
-from loralab.methods.train import train
-from loralab.tasks.preference import load_pairs, preference_metrics, read_arena_csv, read_preference_jsonl, split_by_prompt
+from loralab.training.trainer import train
+from loralab.tasks.preference.data import load_pairs, preference_metrics, read_arena_csv, read_preference_jsonl, split_by_prompt
 
 
 @pytest.fixture
@@ -97,7 +99,7 @@ def test_metrics_decisive_accuracy_ignores_ties_and_log_loss_is_finite():
 
 @pytest.mark.parametrize("kind", ["lora", "qlora", "full"])
 def test_siamese_training_learns_and_saves_head_with_artifact(tmp_path, tiny_bert, pairs_file, kind):
-    from loralab.tasks.preference_eval import evaluate_preference
+    from loralab.tasks.preference.evaluate import evaluate_preference
 
     options = {} if kind == "full" else {"r": 4, "alpha": 8, "target_modules": ["query", "value", "dense"]}
     cfg = train_config(task="preference", model=str(tiny_bert), data=str(pairs_file), max_steps=40, batch_size=8,
@@ -114,15 +116,16 @@ def test_siamese_training_learns_and_saves_head_with_artifact(tmp_path, tiny_ber
 
         PeftModel.from_pretrained(AutoModel.from_pretrained(str(tiny_bert)), str(artifact))  # plain PEFT format
     scores = evaluate_preference(tmp_path / "run", str(pairs_file), split="test", latency_samples=2)
-    assert scores["num_pairs"] > 0 and 0 <= scores["swap_flip_rate"] <= 1
+    assert scores.num_examples > 0 and 0 <= scores.metrics.values["swap_flip_rate"] <= 1
+    assert scores.primary == "accuracy" and len(scores.per_example["accuracy"]) == scores.num_examples
     if kind != "qlora":  # QLoRA on a 32-wide random 4-bit toy is too noisy to assert learning
-        assert scores["accuracy"] >= 0.75, scores
+        assert scores.primary_value >= 0.75, scores.summary()
 
 
 def test_swap_consistency_averages_both_orders(tmp_path, tiny_bert, pairs_file):
     """The averaged prediction is symmetric: swapping every pair swaps the A and B probabilities."""
-    from loralab.tasks.preference import read_preference_jsonl
-    from loralab.tasks.preference_eval import load_preference_model, predict_probs
+    from loralab.tasks.preference.data import read_preference_jsonl
+    from loralab.tasks.preference.evaluate import load_preference_model, predict_probs
 
     cfg = train_config(task="preference", model=str(tiny_bert), data=str(pairs_file), max_steps=4, batch_size=8,
                        eval_steps=4, save_steps=4, max_length=32)
@@ -137,23 +140,29 @@ def test_swap_consistency_averages_both_orders(tmp_path, tiny_bert, pairs_file):
 
 
 def test_int8_quantized_preference_model_evaluates(tmp_path, tiny_bert, pairs_file):
-    from loralab.tasks.preference_eval import evaluate_preference
+    from loralab.tasks.preference.evaluate import evaluate_preference
 
     cfg = train_config(task="preference", model=str(tiny_bert), data=str(pairs_file), max_steps=4, batch_size=8,
                        eval_steps=4, save_steps=4, max_length=32)
     train(method_config("lora", r=4, alpha=8, target_modules=["query"]), cfg, tmp_path / "run")
     plain = evaluate_preference(tmp_path / "run", str(pairs_file), latency_samples=1)
     int8 = evaluate_preference(tmp_path / "run", str(pairs_file), quantize="int8-dynamic", latency_samples=1)
-    assert int8["quantization"] == "int8-dynamic" and int8["size_mb"] < plain["size_mb"]
-    assert abs(int8["accuracy"] - plain["accuracy"]) <= 0.5
+    assert int8.extra["quantization"] == "int8-dynamic" and int8.size_bytes < plain.size_bytes
+    assert abs(int8.primary_value - plain.primary_value) <= 0.5
+    proc = subprocess.run([sys.executable, "-m", "loralab.cli.main", "eval", "--task", "preference", "--data",
+                           str(pairs_file), "--model", str(tmp_path / "run"), "--json"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["primary"] == "accuracy" and out["accuracy"] == pytest.approx(plain.primary_value, abs=1e-6)
 
 
 def test_compare_runs_preference_rows(tmp_path, tiny_bert, pairs_file):
     import yaml
 
-    from loralab.bench.compare import run_compare
-    from loralab.bench.config import load_compare_config
-    from loralab.bench.report import write_report
+    from loralab.compare.engine import run_compare
+    from loralab.compare.config import load_compare_config
+    from loralab.compare.report import write_report
 
     cfg = train_config(task="preference", model=str(tiny_bert), data=str(pairs_file), max_steps=4, batch_size=8,
                        eval_steps=4, save_steps=4, max_length=32)
@@ -176,8 +185,8 @@ def test_compare_runs_preference_rows(tmp_path, tiny_bert, pairs_file):
 def test_preference_compare_config_needs_a_model(tmp_path, pairs_file):
     import yaml
 
-    from loralab.bench.compare import run_compare
-    from loralab.bench.config import load_compare_config
+    from loralab.compare.engine import run_compare
+    from loralab.compare.config import load_compare_config
     from loralab.errors import ConfigError
 
     path = tmp_path / "cmp.yaml"
@@ -192,7 +201,7 @@ def test_preference_compare_config_needs_a_model(tmp_path, pairs_file):
 def test_encoding_keeps_the_response_and_marks_its_tokens(tiny_bert):
     from transformers import AutoTokenizer
 
-    from loralab.tasks.preference_train import PairCollator, encode_sides
+    from loralab.tasks.preference.train import PairCollator, encode_sides
 
     tokenizer = AutoTokenizer.from_pretrained(str(tiny_bert))
     long_prompt = "Human: " + "tell me more about it " * 40 + "and finally what is tea?\n\nAssistant:"
@@ -220,7 +229,7 @@ def test_symmetric_head_swaps_its_prediction_exactly(tiny_bert, symmetric):
     from transformers import AutoModel, AutoTokenizer
 
     from loralab.models.siamese import SWAP, SiameseHeadConfig, SiamesePreferenceModel
-    from loralab.tasks.preference_train import PairCollator, encode_sides
+    from loralab.tasks.preference.train import PairCollator, encode_sides
 
     torch.manual_seed(0)
     tokenizer = AutoTokenizer.from_pretrained(str(tiny_bert))
@@ -238,8 +247,8 @@ def test_linear_probe_initialises_a_bradley_terry_head(tiny_bert, pairs_file):
     import torch
     from transformers import AutoTokenizer
 
-    from loralab.tasks.preference_probe import init_head_from_probe
-    from loralab.tasks.preference_train import PairCollator, PairDataset, build_siamese
+    from loralab.tasks.preference.probe import init_head_from_probe
+    from loralab.tasks.preference.train import PairCollator, PairDataset, build_siamese
 
     tokenizer = AutoTokenizer.from_pretrained(str(tiny_bert))
     model, _, _ = build_siamese(str(tiny_bert), method_config("lora", r=4, alpha=8, target_modules=["query"]), False)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from loralab.bench.compare import run_compare
-from loralab.bench.config import load_compare_config
-from loralab.bench.report import write_report
+from loralab.compare.engine import run_compare
+from loralab.compare.config import load_compare_config
+from loralab.compare.report import write_report
 from loralab.models.packaged import PACKAGED
 from loralab.rankers.registry import build_ranker, ranker_config
-from loralab.tasks.rerank import load_task_dataset, run_ranker
+from loralab.tasks.rerank.evaluate import load_task_dataset, run_ranker
 
 pytestmark = [
     pytest.mark.slow,
@@ -24,27 +24,27 @@ def dl19_small():
 
 def test_pointwise_yes_no_scores_from_logits(dl19_small):
     result = run_ranker(dl19_small, "prompt-pointwise", show_progress=False, batch_size=4)
-    scores = [s for d in result.ranking.scores.values() for s in d.values()]
+    scores = [s for d in result.outputs.scores.values() for s in d.values()]
     assert len(scores) == 12 and all(0.0 < s < 1.0 for s in scores) and len(set(scores)) == 12
-    assert result.usage["failures"] == 0 and result.usage["tokens_out_per_query"] == 6
-    assert result.usage["tokens_in_per_query"] > 6 * 40 and result.model_size_bytes > 100e6
+    assert result.extra["usage"]["failures"] == 0 and result.extra["usage"]["tokens_out_per_query"] == 6
+    assert result.extra["usage"]["tokens_in_per_query"] > 6 * 40 and result.size_bytes > 100e6
     # batching and padding do not change a document's score
     ranker = build_ranker(ranker_config("prompt-pointwise", batch_size=1))
     qid = dl19_small.candidates.query_ids[0]
     docs = [dl19_small.corpus[d] for d, _ in dl19_small.candidates.ranked(qid)]
     alone = ranker.score(dl19_small.queries[qid], docs)
-    assert alone == pytest.approx([result.ranking.scores[qid][d.id] for d in docs], abs=1e-4)
+    assert alone == pytest.approx([result.outputs.scores[qid][d.id] for d in docs], abs=1e-4)
 
 
 def test_listwise_and_rating_never_crash_on_a_small_model(dl19_small):
     listwise = run_ranker(dl19_small, "prompt-listwise", show_progress=False, window=4, step=2)
-    for qid, scores in listwise.ranking.scores.items():
+    for qid, scores in listwise.outputs.scores.items():
         assert sorted(scores.values()) == [float(i) for i in range(1, 7)]
-    assert listwise.usage["calls"] == 2 * 2  # windows (2, 6) and (0, 4) per query
-    assert listwise.usage["tokens_out_per_query"] > 0
+    assert listwise.extra["usage"]["calls"] == 2 * 2  # windows (2, 6) and (0, 4) per query
+    assert listwise.extra["usage"]["tokens_out_per_query"] > 0
     rating = run_ranker(dl19_small, "prompt-rating", show_progress=False, batch_size=6)
-    assert rating.usage["calls"] == 12
-    values = [s for d in rating.ranking.scores.values() for s in d.values()]
+    assert rating.extra["usage"]["calls"] == 12
+    values = [s for d in rating.outputs.scores.values() for s in d.values()]
     assert all(0.0 <= v <= 1.0 + 1e-5 for v in values)
 
 

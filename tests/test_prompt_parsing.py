@@ -136,7 +136,7 @@ def test_truncate_words():
 
 
 def test_per_method_limits_and_cli_options_parse(tmp_path):
-    from loralab.bench.config import load_compare_config
+    from loralab.compare.config import load_compare_config
     from loralab.cli.rank_cmds import parse_options
 
     path = tmp_path / "cmp.yaml"

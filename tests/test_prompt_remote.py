@@ -22,7 +22,7 @@ from loralab.data.schemas import Document
 from loralab.errors import ConfigError
 from loralab.models.packaged import PACKAGED
 from loralab.rankers.registry import build_ranker, ranker_config
-from loralab.tasks.rerank import load_task_dataset, run_ranker
+from loralab.tasks.rerank.evaluate import load_task_dataset, run_ranker
 
 DOCS = [Document("a", "The flea life cycle has four stages: egg, larva, pupa and adult."), Document("b", "Cats sleep.")]
 
@@ -78,15 +78,15 @@ def test_pointwise_reranks_dl19_through_real_server_with_logprobs(llama_server):
     dataset = load_task_dataset("trec-dl-2019", max_queries=2, max_candidates=4)
     result = run_ranker(dataset, "prompt-pointwise", backend="openai", base_url=llama_server, model="smollm2",
                         show_progress=False, concurrency=2, timeout_s=600)  # a busy CI box is slow, not failing
-    assert len(result.ranking) == 2 and all(len(d) == 4 for d in result.ranking.scores.values())
-    scores = [s for d in result.ranking.scores.values() for s in d.values()]
+    assert len(result.outputs) == 2 and all(len(d) == 4 for d in result.outputs.scores.values())
+    scores = [s for d in result.outputs.scores.values() for s in d.values()]
     assert all(0.0 <= s <= 1.0 for s in scores) and len(set(scores)) > 1  # from log-probs, not 0/1 text answers
-    usage = result.usage
+    usage = result.extra["usage"]
     # a 135M model sometimes starts its answer with another word and no yes/no in the top 10: a recorded fallback
     assert usage["failures"] <= 2 and set(usage["failure_kinds"]) <= {"no_yes_no"}, usage["failure_examples"]
     assert usage["calls"] == 8 and usage["tokens_in_per_query"] > 4 * 30
     assert usage["tokens_out_per_query"] == 4  # one answer token per candidate
-    assert result.metrics is not None and result.model_size_bytes is None
+    assert result.metrics is not None and result.size_bytes is None
     assert any("backend openai:smollm2" in note for note in result.notes)
 
 

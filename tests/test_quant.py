@@ -13,9 +13,9 @@ from loralab.data.schemas import Document
 from loralab.errors import ConfigError, QuantizationError
 from loralab.models.memory import parameter_bytes
 from loralab.quant import Awq, Gptq, Int4WeightOnly, Nf4, parse_quant, quantize
-from loralab.quant.inspect import inspect_model
-from loralab.quant.io import load_quantized, save_quantized
-from loralab.quant.loading import load_model
+from loralab.artifacts.inspect import inspect_model
+from loralab.artifacts.quantized import load_quantized, save_quantized
+from loralab.artifacts.load import load as load_model
 from loralab.quant.prepare import quantize_for_inference
 
 KEEP_FFN_OUT = r"int8-dynamic:keep_float=layer\.\d+\.output\.dense$"
@@ -170,9 +170,9 @@ def test_cli_quantize_then_rerank_and_inspect_the_folder(tmp_path, tiny_cross_en
 
 
 def test_compare_writes_the_quantization_ablation(tmp_path, tiny_cross_encoder, beir_folder):
-    from loralab.bench.compare import run_compare
-    from loralab.bench.config import load_compare_config
-    from loralab.bench.report import write_report
+    from loralab.compare.engine import run_compare
+    from loralab.compare.config import load_compare_config
+    from loralab.compare.report import write_report
 
     path = tmp_path / "cmp.yaml"
     path.write_text(
@@ -192,9 +192,8 @@ def test_compare_writes_the_quantization_ablation(tmp_path, tiny_cross_encoder, 
 
 def test_adapter_trained_on_4bit_merges_into_the_dequantized_base(tmp_path, tiny_bert):
     from loralab.methods.configs import method_config, train_config
-    from loralab.methods.train import train
-    from loralab.models.load import load_sequence_classifier
-    from loralab.quant.lora_paths import merged_for_quantization
+    from loralab.training.trainer import train
+    from loralab.artifacts.merge import merged
 
     rows = [{"query": f"question {i} about {t}", "positive": f"all about {t}", "negatives": [f"other {i} {j}" for j in range(3)]}
             for i, t in enumerate(["fleas", "cats", "tea", "rain"] * 4)]
@@ -203,13 +202,14 @@ def test_adapter_trained_on_4bit_merges_into_the_dequantized_base(tmp_path, tiny
     cfg = train_config(model=str(tiny_bert), data=str(data), max_steps=4, batch_size=4, eval_steps=4, save_steps=4,
                        max_length=32, num_negatives=3, learning_rate=5e-3, eval_fraction=0.25)
     run = train(method_config("qlora", r=4, alpha=8), cfg, tmp_path / "qlora").run_dir
-    tokenizer, as_trained, _ = load_sequence_classifier(str(run))  # the adapter on its NF4 base
+    loaded = load_model(str(run))  # the adapter on its NF4 base
+    tokenizer, as_trained = loaded.tokenizer, loaded.model
     reference = _logits(as_trained, tokenizer)
-    dequantized = _logits(merged_for_quantization(str(run), "dequantized").model, tokenizer)
-    original = _logits(merged_for_quantization(str(run), "original").model, tokenizer)
+    dequantized = _logits(merged(str(run), "dequantized").model, tokenizer)
+    original = _logits(merged(str(run), "original").model, tokenizer)
     # the 4-bit forward computes in bf16: a small residual remains, much smaller than the quantization error
     assert (dequantized - reference).abs().max() < 0.5 * (original - reference).abs().max()
-    requantized = quantize_for_inference(merged_for_quantization(str(run)).model, tokenizer, "nf4")
+    requantized = quantize_for_inference(merged(str(run)).model, tokenizer, "nf4")
     assert torch.isfinite(_logits(requantized, tokenizer)).all()
     with pytest.raises(QuantizationError, match="unmerged on a 4-bit base"):
         quantize_for_inference(as_trained, tokenizer, "int8-dynamic")

@@ -67,7 +67,7 @@ def test_unknown_ranker_and_option():
 def test_length_sorted_batches_pad_dynamically(tiny_bert):
     from transformers import AutoTokenizer
 
-    from loralab.rankers.batching import length_sorted_batches
+    from loralab.models.batching import length_sorted_batches
 
     tok = AutoTokenizer.from_pretrained(str(tiny_bert))
     texts = ["a", "b c d e f g h", "i j"]
@@ -78,7 +78,7 @@ def test_length_sorted_batches_pad_dynamically(tiny_bert):
 
 
 def test_interpolation_blends_reranker_with_first_stage(tiny_cross_encoder, beir_folder):
-    from loralab.tasks.rerank import load_task_dataset, run_ranker
+    from loralab.tasks.rerank.evaluate import load_task_dataset, run_ranker
 
     data = load_task_dataset(str(beir_folder))
     pure = run_ranker(data, "cross-encoder", show_progress=False, model=str(tiny_cross_encoder))
@@ -86,9 +86,9 @@ def test_interpolation_blends_reranker_with_first_stage(tiny_cross_encoder, beir
     reranker_only = run_ranker(data, "cross-encoder", False, interpolate=1.0, model=str(tiny_cross_encoder))
     half = run_ranker(data, "cross-encoder", False, interpolate=0.5, model=str(tiny_cross_encoder))
     for qid in data.queries:
-        assert [d for d, _ in first_stage_only.ranking.ranked(qid)] == [d for d, _ in data.candidates.ranked(qid)]
-        assert [d for d, _ in reranker_only.ranking.ranked(qid)] == [d for d, _ in pure.ranking.ranked(qid)]
-        assert all(0.0 <= s <= 1.0 for _, s in half.ranking.ranked(qid))
+        assert [d for d, _ in first_stage_only.outputs.ranked(qid)] == [d for d, _ in data.candidates.ranked(qid)]
+        assert [d for d, _ in reranker_only.outputs.ranked(qid)] == [d for d, _ in pure.outputs.ranked(qid)]
+        assert all(0.0 <= s <= 1.0 for _, s in half.outputs.ranked(qid))
     assert half.config["interpolate"] == 0.5 and any("interpolated" in n for n in half.notes)
     with pytest.raises(ConfigError, match="between 0 and 1"):
         run_ranker(data, "cross-encoder", False, interpolate=1.5, model=str(tiny_cross_encoder))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from loralab.tasks.rerank import load_task_dataset, run_ranker
+from loralab.tasks.rerank.evaluate import load_task_dataset, run_ranker
 
 
 @pytest.mark.slow

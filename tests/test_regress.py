@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from loralab.errors import DataError
-from loralab.tasks.lm_data import IGNORE, CompletionCollator, completion_example
-from loralab.tasks.number_decoding import greedy_number, parse_number, topk_weighted_number
-from loralab.tasks.regress import PriceFormat, load_prices, seeded_subset
-from loralab.tasks.regress_metrics import regression_metrics
+from loralab.tasks.lm.data import IGNORE, CompletionCollator, completion_example
+from loralab.tasks.regress.number_decoding import greedy_number, parse_number, topk_weighted_number
+from loralab.tasks.regress.data import PriceFormat, load_prices, seeded_subset
+from loralab.tasks.regress.metrics import regression_metrics
 from lm_support import memorize, tiny_llama_folder
 
 FMT = PriceFormat()
@@ -111,17 +111,19 @@ def test_metrics_by_hand():
 
 
 def test_evaluation_counts_unparsed_and_writes_a_run(price_llama, price_folder, tmp_path):
-    from loralab.tasks.regress_eval import PriceEvalConfig, evaluate_prices, save_price_eval
+    from loralab.tasks.regress.evaluate import PriceEvalConfig, evaluate_prices, save_price_eval
 
     result = evaluate_prices(PriceEvalConfig(model=str(price_llama), data=str(price_folder), limit=None))
     median = 10.5  # of the 24 training prices 1..21, 7.5, 10, 123
-    assert result.metrics["unparsed"] == 1 and result.metrics["num_items"] == 3
-    assert [p["pred"] for p in result.predictions] == [123.0, 7.5, median]
+    assert result.metrics.values["unparsed"] == 1 and result.num_examples == 3
+    assert result.primary == "mae" and result.metrics.greater_is_better is False
+    assert [p["pred"] for p in result.outputs] == [123.0, 7.5, median]
+    assert sorted(result.per_example["abs_error"].values()) == sorted(abs(p["pred"] - p["price"]) for p in result.outputs)
     folder = save_price_eval(result, tmp_path, "tiny greedy")
     written = {p.name for p in folder.path.iterdir()}
     assert {"metrics.json", "predictions.jsonl", "scatter.png", "manifest.json"} <= written
     baseline = evaluate_prices(PriceEvalConfig(model=None, data=str(price_folder), decoding="median", limit=None))
-    assert baseline.metrics["mae"] == pytest.approx((112.5 + 3 + 0.5) / 3) and baseline.latency is None
+    assert baseline.primary_value == pytest.approx((112.5 + 3 + 0.5) / 3) and baseline.latency is None
 
 
 def test_seeded_subset_is_fixed():
@@ -143,8 +145,9 @@ def test_bad_price_rows_name_file_line_and_field(tmp_path, row, field):
 
 def test_regress_training_learns_only_the_price_and_evaluates(tmp_path, price_llama, price_folder):
     from loralab.methods.configs import method_config, train_config
-    from loralab.methods.train import train
-    from loralab.tasks.regress_bench import run_method
+    from loralab.training.trainer import train
+    from loralab.tasks.regress.rows import rows as regress_rows
+    from loralab.tasks.rows import RowRequest
 
     cfg = train_config(task="regress", model=str(price_llama), data=str(price_folder), max_steps=4, batch_size=4,
                        eval_steps=2, save_steps=2, logging_steps=1, max_length=64, learning_rate=1e-3,
@@ -154,30 +157,31 @@ def test_regress_training_learns_only_the_price_and_evaluates(tmp_path, price_ll
     assert (adapter / "adapter_model.safetensors").is_file() and (adapter / "price_format.json").is_file()
     assert json.loads((adapter / "adapter_config.json").read_text())["task_type"] == "CAUSAL_LM"
     assert "eval_loss" in result.metrics["eval"] and result.metrics["best_checkpoint"]
-    config = {"task": "regress", "dataset": str(price_folder), "methods": [{"name": "x"}]}
-    rows = run_method(config, {"name": "tuned", "model": str(tmp_path / "run"), "limit": 3}, str(tmp_path / "runs"))
+    request = RowRequest(name="tuned", dataset=str(price_folder), runs_root=str(tmp_path / "runs"),
+                         options={"model": str(tmp_path / "run"), "limit": 3})
+    rows = regress_rows(request.to_dict())
     row = rows[0]
     assert {"mae", "rmsle", "hit_rate", "unparsed", "p50_ms", "items_per_s", "size_mb", "trainable_params"} <= set(row)
     assert row["num_queries"] == 3 and row["trainable_params"] == result.metrics["trainable_params"]
 
 
 def test_price_eval_cli_json(tmp_path, price_llama, price_folder):
-    proc = subprocess.run([sys.executable, "-m", "loralab.cli.main", "price-eval", "--model", str(price_llama),
+    proc = subprocess.run([sys.executable, "-m", "loralab.cli.main", "eval", "--task", "regress", "--model", str(price_llama),
                            "--data", str(price_folder), "--limit", "0", "--decoding", "topk", "--top-k", "3",
                            "--runs-root", str(tmp_path), "--json"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert out["num_items"] == 3 and Path(out["run_dir"], "scatter.png").is_file()
-    bad = subprocess.run([sys.executable, "-m", "loralab.cli.main", "price-eval", "--decoding", "beam"],
+    assert out["num_examples"] == 3 and out["primary"] == "mae" and Path(out["run_dir"], "scatter.png").is_file()
+    bad = subprocess.run([sys.executable, "-m", "loralab.cli.main", "eval", "--task", "regress", "--data", "amazon-uk-prices", "--decoding", "beam"],
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "choose one of greedy, topk, median" in bad.stderr
 
 
 @pytest.mark.slow
 def test_real_smollm2_prices_real_items_with_every_decoding():
-    from loralab.tasks.regress_eval import PriceEvalConfig, evaluate_prices
+    from loralab.tasks.regress.evaluate import PriceEvalConfig, evaluate_prices
 
     for decoding in ("greedy", "topk"):
         result = evaluate_prices(PriceEvalConfig(limit=5, decoding=decoding))
-        assert result.metrics["num_items"] == 5 and result.metrics["unparsed"] == 0
-        assert all(p["pred"] > 0 for p in result.predictions) and math.isfinite(result.metrics["rmsle"])
+        assert result.num_examples == 5 and result.metrics.values["unparsed"] == 0
+        assert all(p["pred"] > 0 for p in result.outputs) and math.isfinite(result.metrics.values["rmsle"])

@@ -172,8 +172,9 @@ def test_retrieve_then_rerank(tmp_path, tiny_bert, beir_folder):
         assert [d for d, _ in pure.final.ranked(qid)][0] == result.final.ranked(qid)[0][0]
     with pytest.raises(ConfigError, match="between 0 and 1"):
         retrieve_and_rerank(index, data.queries, ranker, mode="bm25", k=3, n=3, interpolate=1.5)
-    retrieved, reranked = evaluate_pipeline(index, data, ranker, mode="bm25", k=3)
-    assert retrieved.values["ndcg@10"] == pytest.approx(1.0) and reranked.num_queries == 2
+    evaluated = evaluate_pipeline(index, data, ranker, mode="bm25", k=3)
+    assert evaluated.extra["retrieved"]["ndcg@10"] == pytest.approx(1.0) and evaluated.num_examples == 2
+    assert set(evaluated.per_example["ndcg@10"]) == set(data.queries)
     with pytest.raises(ConfigError, match="n=5"):
         retrieve_and_rerank(index, data.queries, ranker, mode="bm25", k=2, n=5)
     run = tmp_path / "run"

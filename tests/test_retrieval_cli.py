@@ -18,10 +18,10 @@ def test_index_search_eval_bm25(tmp_path, beir_folder):
     proc = loralab("index", "--index-dir", ix, "--dataset", beir_folder, "--no-dense", "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"documents": 3, "chunks": 3, "bm25_chunks": 3}
-    proc = loralab("retrieve-eval", "--dataset", beir_folder, "--index-dir", ix, "--mode", "bm25", "--json", cwd=tmp_path)
+    proc = loralab("eval", "--task", "retrieve", "--data", beir_folder, "--index-dir", ix, "--mode", "bm25", "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     metrics = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert metrics["mode"] == "bm25" and metrics["ndcg@10"] == pytest.approx(1.0) and metrics["recall@100"] == 1.0
+    assert metrics["config"]["mode"] == "bm25" and metrics["ndcg@10"] == pytest.approx(1.0) and metrics["recall@100"] == 1.0
     proc = loralab("search", "--index-dir", ix, "--mode", "dense", "flea", cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("error:") and "no dense part" in proc.stderr
@@ -37,8 +37,8 @@ def test_index_dense_search_and_rerank_eval(tmp_path, beir_folder, tiny_bert):
     proc = loralab("search", "--index-dir", ix, "--mode", "bm25", "flea life cycle", "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.strip().splitlines()[-1])[0]["doc_id"] == "d1"
-    proc = loralab("retrieve-eval", "--dataset", beir_folder, "--index-dir", ix, "--mode", "hybrid",
+    proc = loralab("eval", "--task", "retrieve", "--data", beir_folder, "--index-dir", ix, "--mode", "hybrid",
                    "--rerank", f"bi-encoder:{tiny_bert}", "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert out["mode"] == "hybrid-rrf" and 0.0 <= out["reranked"]["ndcg@10"] <= 1.0
+    assert out["config"]["mode"] == "hybrid-rrf" and 0.0 <= out["ndcg@10"] <= 1.0 and "ndcg@10" in out["retrieved"]

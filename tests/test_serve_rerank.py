@@ -146,7 +146,7 @@ def test_concurrent_requests_are_batched_and_correct(server, tiny_cross_encoder,
 
 
 def test_classify_matches_library(server, classifier):
-    from loralab.models.classifier import ClassifierConfig, SequenceClassifier
+    from loralab.tasks.classify.predictor import ClassifierConfig, SequenceClassifier
 
     texts = ["great movie", "terrible plot and acting", "it was fine"]
     r = httpx.post(server.url + "/v1/classify", json={"inputs": texts})

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from loralab.errors import DataError
-from loralab.tasks.lm_data import IGNORE, completion_example
-from loralab.tasks.sft import Instruction, InstructionFormat, load_instructions, product_instructions
+from loralab.tasks.lm.data import IGNORE, completion_example
+from loralab.tasks.sft.data import Instruction, InstructionFormat, load_instructions, product_instructions
 from lm_support import tiny_llama_folder
 
 ANSWER = "Toys and Games"
 
 
 def test_alpaca_and_chat_formats():
-    from loralab.models.load import load_tokenizer
+    from loralab.artifacts.load import load_tokenizer
 
     tokenizer = load_tokenizer("smollm2-135m-instruct")
     ex = Instruction("Name the category.", "LEGO castle", ANSWER)
@@ -54,7 +54,7 @@ def sft_run(tmp_path_factory) -> Path:
     """LoRA SFT of a tiny Llama on one repeated instruction, through the shared training path (with gradient
     checkpointing, cosine schedule, eval/save steps and best-checkpoint selection by eval loss)."""
     from loralab.methods.configs import method_config, train_config
-    from loralab.methods.train import train
+    from loralab.training.trainer import train
 
     root = tmp_path_factory.mktemp("sft")
     base = tiny_llama_folder(root / "base")
@@ -93,15 +93,17 @@ def test_generate_bad_format_is_one_error_line(sft_run):
 
 
 def test_exact_match_compares_answers_case_insensitively(sft_run, tmp_path):
-    from loralab.tasks.lm_loading import load_lm
-    from loralab.tasks.sft import exact_match, generate
+    from loralab.artifacts.load import load
+    from loralab.tasks.sft.data import generate
+    from loralab.tasks.sft.evaluate import exact_match
 
-    loaded = load_lm(str(sft_run / "run"))
+    loaded = load(str(sft_run / "run"))
     question = Instruction("Which product category does this item belong to?", "LEGO castle", "")
     answer = generate(loaded.model, loaded.tokenizer, InstructionFormat("chat").prompt(loaded.tokenizer, question), 24)
     rows = [{"instruction": question.instruction, "input": "LEGO castle", "output": f"  {answer.upper()} "},
             {"instruction": question.instruction, "input": "LEGO castle", "output": "something else"}]
     (tmp_path / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     result = exact_match(str(sft_run / "run"), str(tmp_path), "test", limit=None)
-    assert result["exact_match"] == 0.5 and result["num_examples"] == 2 and result["format"] == "chat"
-    assert exact_match(str(sft_run / "base"), str(tmp_path), "test", limit=None)["exact_match"] == 0.0
+    assert result.primary_value == 0.5 and result.num_examples == 2 and result.extra["format"] == "chat"
+    assert result.per_example["exact_match"] == {"0": 1.0, "1": 0.0}
+    assert exact_match(str(sft_run / "base"), str(tmp_path), "test", limit=None).primary_value == 0.0

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from loralab.models.load import load_tokenizer
-from loralab.tasks.tokens import analyze_tokenizer
+from loralab.artifacts.load import load_tokenizer
+from loralab.tasks.lm.tokens import analyze_tokenizer
 
 
 def _tokens(*args: str) -> subprocess.CompletedProcess:

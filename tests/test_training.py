@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from loralab.methods.configs import method_config, train_config
-from loralab.methods.train import train
+from loralab.training.trainer import train
 
 
 @pytest.fixture
@@ -100,7 +100,7 @@ def test_qlora_stores_the_base_in_4bit(tmp_path, tiny_bert, groups_file):
 
 
 def test_merge_writes_a_plain_model(tmp_path, tiny_bert, groups_file):
-    from loralab.methods.merge import merge_run
+    from loralab.artifacts.merge import merge_run
 
     run = train(method_config("lora", r=4, alpha=8, target_modules=["query", "value"]),
                 _cfg(tiny_bert, groups_file, max_steps=3), tmp_path / "run").run_dir
@@ -151,7 +151,7 @@ def test_existing_run_folder_needs_resume(tmp_path, tiny_bert, groups_file):
 
 def test_bad_training_rows_are_named(tmp_path):
     from loralab.errors import DataError
-    from loralab.tasks.rerank_train import read_groups_jsonl
+    from loralab.tasks.rerank.train import read_groups_jsonl
 
     path = tmp_path / "bad.jsonl"
     path.write_text('{"query": "q", "positive": "p", "negatives": []}\n')
@@ -187,7 +187,7 @@ def _named_proj():
 def test_distillation_loss_pulls_towards_the_teacher():
     import torch
 
-    from loralab.tasks.rerank_train import group_loss
+    from loralab.tasks.rerank.train import group_loss
 
     positive_first = torch.tensor([[3.0, 0.0, 0.0]])
     teacher = torch.tensor([[0.9, 0.1, 0.1]])  # cosines; softmax(20 x cos) puts ~1.0 on the positive
@@ -202,8 +202,8 @@ def test_distillation_loss_pulls_towards_the_teacher():
 
 def test_rerank_training_with_a_teacher(tmp_path, tiny_bert, groups_file):
     from loralab.errors import ConfigError
-    from loralab.methods.task_data import training_task
-    from loralab.models.load import load_tokenizer
+    from loralab.training.tasks import training_task
+    from loralab.artifacts.load import load_tokenizer
 
     cfg = _cfg(tiny_bert, groups_file, teacher=str(tiny_bert), distill_weight=0.5)
     task = training_task(cfg, load_tokenizer(str(tiny_bert)))
@@ -219,7 +219,7 @@ def test_rerank_training_with_a_teacher(tmp_path, tiny_bert, groups_file):
 
 def test_negatives_from_a_beir_folder_hardest_or_sampled(tmp_path, groups_file):
     from loralab.errors import DataError
-    from loralab.tasks.rerank_train import load_training_groups
+    from loralab.tasks.rerank.train import load_training_groups
 
     folder = tmp_path / "beir"
     (folder / "qrels").mkdir(parents=True)
@@ -242,7 +242,7 @@ def test_negatives_from_a_beir_folder_hardest_or_sampled(tmp_path, groups_file):
 
 
 def test_hybrid_teacher_fuses_bm25_into_the_cosines():
-    from loralab.tasks.rerank_train import hybrid_teacher
+    from loralab.tasks.rerank.train import hybrid_teacher
 
     cosines, bm25 = [0.5, 0.7, 0.3], [20.0, 5.0, 0.0]  # dense prefers doc 1, BM25 prefers doc 0
     assert hybrid_teacher(cosines, bm25, 0.0) == pytest.approx(cosines)
@@ -253,8 +253,8 @@ def test_hybrid_teacher_fuses_bm25_into_the_cosines():
 
 def test_hybrid_teacher_needs_bm25_scores_and_a_teacher(tmp_path, tiny_bert, groups_file):
     from loralab.errors import ConfigError, DataError
-    from loralab.methods.task_data import training_task
-    from loralab.models.load import load_tokenizer
+    from loralab.training.tasks import training_task
+    from loralab.artifacts.load import load_tokenizer
 
     with pytest.raises(ConfigError, match="needs --teacher"):
         _cfg(tiny_bert, groups_file, teacher_bm25_weight=0.5)

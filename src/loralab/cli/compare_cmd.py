@@ -16,9 +16,9 @@ def compare(
     limit_candidates: int = typer.Option(None, help="override: only each query's top N candidates (quick runs)"),
 ) -> None:
     """Run every method of a comparison on one dataset and write the report."""
-    from loralab.bench.compare import run_compare
-    from loralab.bench.config import load_compare_config
-    from loralab.bench.report import columns_for, table_rows, write_report
+    from loralab.compare.engine import run_compare
+    from loralab.compare.config import load_compare_config
+    from loralab.compare.report import columns_for, table_rows, write_report
 
     cfg = load_compare_config(config)
     if limit:

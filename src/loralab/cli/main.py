@@ -21,13 +21,13 @@ err_console = Console(stderr=True)
 
 
 def _register() -> None:
-    from loralab.cli import compare_cmd, info_cmds, quant_cmds, rank_cmds, train_cmds
+    from loralab.cli import compare_cmd, eval_cmd, info_cmds, quant_cmds, rank_cmds, train_cmds
 
-    for module in (info_cmds, rank_cmds, compare_cmd, train_cmds, quant_cmds):
+    for module in (info_cmds, rank_cmds, eval_cmd, compare_cmd, train_cmds, quant_cmds):
         module.register(app)
-    __import__("loralab.cli.retrieval_cmds", fromlist=["register"]).register(app)  # index, search, retrieve-eval
+    __import__("loralab.cli.retrieval_cmds", fromlist=["register"]).register(app)  # index, search
     __import__("loralab.cli.serve_cmd", fromlist=["register"]).register(app)  # serve
-    __import__("loralab.cli.llm_cmds", fromlist=["register"]).register(app)  # price-eval, generate, tokens
+    __import__("loralab.cli.llm_cmds", fromlist=["register"]).register(app)  # generate, tokens
 
 
 def _usage_errors() -> tuple[type[Exception], ...]:

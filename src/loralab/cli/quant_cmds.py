@@ -23,11 +23,11 @@ def quantize(
 ) -> None:
     """Quantize a model (post-training) and save it; `--model OUT` then works in rerank, compare and serve."""
     from loralab.models.memory import parameter_bytes
-    from loralab.quant.io import save_quantized
-    from loralab.quant.lora_paths import load_for_quantization
+    from loralab.artifacts.quantized import save_quantized
+    from loralab.artifacts.merge import float_model
     from loralab.quant.prepare import quantize_for_inference
 
-    loaded = load_for_quantization(model, merge_base)
+    loaded = float_model(model, merge_base)
     before = parameter_bytes(loaded.model)["total"]
     loaded.model = quantize_for_inference(loaded.model, loaded.tokenizer, method, max_length,
                                           pairs=loaded.architecture == "sequence-classifier")
@@ -45,7 +45,7 @@ def inspect(
     json_out: bool = typer.Option(False, "--json", help="print the analysis as JSON"),
 ) -> None:
     """Parameters by layer type, bytes on disk and in memory, bits/param, 32/16/8/4-bit footprints, per-layer error."""
-    from loralab.quant.inspect import inspect_model
+    from loralab.artifacts.inspect import inspect_model
 
     report = inspect_model(model, quant, top)
     if json_out:

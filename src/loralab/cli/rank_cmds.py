@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import typer
+
+from loralab.cli.options import parse_options
 from rich.console import Console
 from rich.table import Table
 
@@ -45,7 +47,7 @@ def rerank(
 ) -> None:
     """Re-rank a dataset's candidates and write a TREC run file (plus a run folder)."""
     from loralab.data.trec import write_run
-    from loralab.tasks.rerank import FIRST_STAGE, load_task_dataset, run_ranker, save_result
+    from loralab.tasks.rerank.evaluate import FIRST_STAGE, load_task_dataset, run_ranker, save_result
 
     data = load_task_dataset(dataset, max_queries=limit, max_candidates=limit_candidates)
     options = {} if ranker == FIRST_STAGE else {"model": model, "max_length": max_length, "batch_size": batch_size}
@@ -55,9 +57,9 @@ def rerank(
         result.notes.append(
             f"limited run: {len(data.queries)} queries" + (f", top {limit_candidates} candidates" if limit_candidates else "")
         )
-    write_run(result.ranking, out, tag=ranker)
+    write_run(result.outputs, out, tag=ranker)
     folder = save_result(result, data, runs_dir, f"rerank-{data.name}-{ranker}")
-    console.print(f"wrote {out} ({len(result.ranking)} queries); run folder {folder.path}")
+    console.print(f"wrote {out} ({len(result.outputs)} queries); run folder {folder.path}")
     for note in result.notes:
         console.print(f"[yellow]note:[/yellow] {note}")
     if result.metrics:
@@ -65,8 +67,8 @@ def rerank(
     if result.latency:
         lat = result.latency
         console.print(f"latency p50 {lat.p50_ms:.1f} ms, p95 {lat.p95_ms:.1f} ms; {lat.pairs_per_second:.1f} pairs/s")
-    if result.usage:
-        use = result.usage
+    if result.extra.get("usage"):
+        use = result.extra["usage"]
         console.print(
             f"tokens/query in {use['tokens_in_per_query']:.0f}, out {use['tokens_out_per_query']:.1f}; "
             f"{use['calls']} model calls, {use['failures']} failed (fallback scores)"
@@ -75,50 +77,5 @@ def rerank(
         print(json.dumps(result.metrics.values))
 
 
-def parse_options(pairs: list[str]) -> dict:
-    """`KEY=VALUE` strings into ranker options; values are read as YAML scalars (20 -> int, true -> bool)."""
-    import yaml
-
-    from loralab.errors import ConfigError
-
-    options = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--option '{pair}': expected KEY=VALUE, e.g. -o window=20")
-        try:
-            options[key.strip().replace("-", "_")] = yaml.safe_load(value) if value else None
-        except yaml.YAMLError:
-            options[key.strip().replace("-", "_")] = value
-    return options
-
-
-def eval_(
-    dataset: str = typer.Option(..., help="dataset name or BEIR folder whose qrels score the run"),
-    run: Path = typer.Option(..., help="TREC run file (qid Q0 docid rank score tag)"),
-    runs_dir: Path = typer.Option(Path("runs"), help="where the run folder goes"),
-    save: bool = typer.Option(True, help="write a run folder with manifest and metrics"),
-    json_out: bool = typer.Option(False, "--json", help="print metrics as one JSON object on the last line"),
-) -> None:
-    """Score a TREC run file: NDCG@10, MRR@10, Recall@100, MAP@100."""
-    from loralab.data.registry import load_rerank_dataset
-    from loralab.data.trec import read_run
-    from loralab.eval.metrics import evaluate_ranking
-    from loralab.runs import RunFolder
-
-    data = load_rerank_dataset(dataset)
-    ranking = read_run(run)
-    metrics = evaluate_ranking(ranking, data.qrels, data.relevance_level)
-    if save:
-        folder = RunFolder.create(runs_dir, f"eval-{data.name}-{run.stem}")
-        folder.write_manifest({"task": "rerank", "dataset": data.name, "run_file": str(run)}, [*data.files, run])
-        folder.write_metrics(metrics.to_dict())
-    if json_out:
-        print(json.dumps({**metrics.values, "num_queries": metrics.num_queries}))
-    else:
-        console.print(_metrics_table(f"{run.name} on {data.name} ({metrics.num_queries} queries)", metrics.values))
-
-
 def register(app: typer.Typer) -> None:
     app.command()(rerank)
-    app.command("eval")(eval_)

@@ -134,52 +134,6 @@ def _parse_where(text: str | None):
     return value
 
 
-def retrieve_eval(
-    dataset: str = typer.Option(..., help="dataset whose queries and qrels score the retrieval"),
-    index_dir: Path = typer.Option(..., help="an index holding that dataset's corpus"),
-    mode: str = typer.Option("hybrid", help=_MODE_HELP),
-    fusion: str = typer.Option("rrf", help="hybrid fusion: rrf | weighted"),
-    alpha: float = typer.Option(0.5, help="weighted fusion: weight of dense scores"),
-    k: int = typer.Option(100, "-k", help="documents retrieved per query"),
-    rerank: str = typer.Option(None, help="also re-rank the top k: kind:model, a run folder, or a model"),
-    rerank_k: int = typer.Option(None, help="re-rank only the first-stage top N (the rest keep their order)"),
-    interpolate: float = typer.Option(None, help="blend re-ranker and first-stage scores: ALPHA x re-ranker + "
-                                      "(1-ALPHA) x first stage, min-max per query"),
-    limit: int = typer.Option(None, help="only the first N queries"),
-    json_out: bool = typer.Option(False, "--json", help="print metrics as one JSON line last"),
-) -> None:
-    """NDCG@10 and Recall@100 of an index's retrieval (and of a re-ranker on top) on a dataset."""
-    from loralab.data.registry import load_rerank_dataset
-    from loralab.retrieval.hybrid import FusionConfig
-    from loralab.retrieval.index import RetrievalIndex
-    from loralab.retrieval.pipeline import evaluate_pipeline, reranker_from_spec
-
-    data = load_rerank_dataset(dataset)
-    if limit:
-        data = data.limited(max_queries=limit)
-    idx = RetrievalIndex.open(index_dir)
-    ranker = reranker_from_spec(rerank) if rerank else None
-    retrieved, reranked = evaluate_pipeline(
-        idx, data, ranker, mode=mode, k=k, fusion=FusionConfig(fusion, alpha), rerank_k=rerank_k, show_progress=True,
-        interpolate=interpolate,
-    )
-    idx.close()
-    label = mode if mode != "hybrid" else f"hybrid-{fusion}" + (f"-{alpha}" if fusion == "weighted" else "")
-    table = Table("stage", "ndcg@10", "recall@100", "mrr@10", title=f"{label} on {data.name} ({retrieved.num_queries} queries)")
-    rerank_label = f"+ rerank {rerank}" + (f" (top {rerank_k})" if rerank_k else "") + (
-        f", blended alpha {interpolate:g}" if interpolate is not None else "")
-    rows = [(label, retrieved)] + ([(rerank_label, reranked)] if reranked else [])
-    for name, m in rows:
-        table.add_row(name, *(f"{m.values[key]:.4f}" for key in ("ndcg@10", "recall@100", "mrr@10")))
-    console.print(table)
-    if json_out:
-        out = {"mode": label, **retrieved.values, "num_queries": retrieved.num_queries}
-        if reranked:
-            out["reranked"] = {"ranker": rerank, "rerank_k": rerank_k or k, "interpolate": interpolate, **reranked.values}
-        print(json.dumps(out))
-
-
 def register(app: typer.Typer) -> None:
     app.command()(index)
     app.command()(search)
-    app.command("retrieve-eval")(retrieve_eval)

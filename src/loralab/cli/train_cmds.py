@@ -48,7 +48,7 @@ def train(
 ) -> None:
     """Fine-tune a backbone with full, LoRA or QLoRA for re-ranking or classification."""
     from loralab.methods.configs import method_config, train_config
-    from loralab.methods.train import train as run_training
+    from loralab.training.trainer import train as run_training
 
     options = {} if method == "full" else {"r": r, "alpha": alpha}
     if method == "qlora":
@@ -64,7 +64,7 @@ def train(
         report_to=list(report_to), seed=seed,
     )
     result = run_training(method_cfg, cfg, out, resume=resume)
-    from loralab.bench.charts import training_curves
+    from loralab.compare.charts import training_curves
 
     training_curves([{"method": f"{task} {method}", "curves": out / "curves.jsonl"}], out / "curves.png")
     m = result.metrics
@@ -79,56 +79,11 @@ def merge(
     out: Path = typer.Option(..., help="merged model folder to write"),
 ) -> None:
     """Merge a LoRA/QLoRA adapter into a full-precision copy of its base."""
-    from loralab.methods.merge import merge_run
+    from loralab.artifacts.merge import merge_run
 
     console.print(f"merged model written to {merge_run(run, out)}")
-
-
-def classify_eval(
-    model: str = typer.Option(..., help="trained run folder, model folder or alias"),
-    data: str = typer.Option("sst2", help="sst2, imdb, or a folder of <split>.jsonl"),
-    split: str = typer.Option("test", help="split name (SST-2 reports on test_glue_dev, the GLUE dev set)"),
-    max_length: int = typer.Option(256),
-    limit: int = typer.Option(None, help="only the first N examples"),
-    json_out: bool = typer.Option(False, "--json"),
-) -> None:
-    """Accuracy and macro-F1 of a sequence classifier on a labeled split."""
-    import json
-
-    from loralab.tasks.classify import evaluate_classifier
-
-    metrics = evaluate_classifier(model, data, split, max_length, limit)
-    print(json.dumps(metrics) if json_out else metrics)
-
-
-def preference_eval(
-    model: str = typer.Option(..., help="trained preference run folder (loralab train --task preference)"),
-    data: str = typer.Option("hh-rlhf-pairs", help="hh-rlhf-pairs, a pairs JSONL, an arena CSV, or a folder"),
-    split: str = typer.Option("test", help="train | validation | test (split by prompt, fixed seed)"),
-    quantize: str = typer.Option(None, help="post-training quantization of the trained model, e.g. int8-dynamic"),
-    limit: int = typer.Option(None, help="only the first N pairs"),
-    batch_size: int = typer.Option(16),
-    json_out: bool = typer.Option(False, "--json"),
-) -> None:
-    """Accuracy, log loss, decisive accuracy and swap-flip rate of a preference model (both orders averaged)."""
-    import json
-
-    from loralab.tasks.preference_eval import evaluate_preference
-
-    metrics = evaluate_preference(model, data, split, limit, batch_size, quantize)
-    if json_out:
-        print(json.dumps(metrics))
-        return
-    console.print(
-        f"{metrics['num_pairs']} pairs ({split}): accuracy {metrics['accuracy']:.4f} (one order "
-        f"{metrics['accuracy_one_order']:.4f}), log loss {metrics['log_loss']:.4f}, decisive accuracy "
-        f"{metrics['decisive_accuracy']:.4f}, swap flips {metrics['swap_flip_rate']:.3f}; "
-        f"{metrics['items_per_s']:.1f} pairs/s, p50 {metrics['p50_ms']:.0f} ms/pair"
-    )
 
 
 def register(app: typer.Typer) -> None:
     app.command()(train)
     app.command()(merge)
-    app.command("classify-eval")(classify_eval)
-    app.command("preference-eval")(preference_eval)

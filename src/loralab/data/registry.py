@@ -149,6 +149,15 @@ register(
         kind="sft",
         folder=BUILTIN_DIR / "amazon-uk-prices",
         description="Instructions derived from amazon-uk-prices: product title -> top-level category or brand "
-        "(real labels, templated instructions; see loralab.tasks.sft)",
+        "(real labels, templated instructions; see loralab.tasks.sft.data)",
     )
 )
+
+
+def data_files(spec: str | Path) -> list[Path]:
+    """The files whose sha256 goes into a run manifest: a file, a folder's files, or a registered dataset's."""
+    path = Path(str(spec))
+    if path.is_file():
+        return [path]
+    folder = path if path.is_dir() else get_spec(str(spec)).folder
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "SOURCE.md")

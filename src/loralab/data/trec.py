@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from loralab.data.jsonl import iter_jsonl, open_text, require_str
+from loralab.data.jsonl import open_text
 from loralab.data.schemas import Qrels, Ranking
 from loralab.errors import DataError
 
@@ -69,20 +69,3 @@ def read_qrels(path: Path) -> Qrels:
     if not qrels:
         raise DataError(f"{path}: the qrels file has no judgments")
     return qrels
-
-
-def read_candidates_jsonl(path: Path) -> Ranking:
-    """Read `{qid, candidates: [{docid, score}]}` rows (the DL19 BM25 top-100 layout)."""
-    ranking = Ranking()
-    for lineno, row in iter_jsonl(path):
-        qid = require_str(row, "qid", path, lineno)
-        cands = row.get("candidates")
-        if not isinstance(cands, list):
-            raise DataError(f"{path}:{lineno}: field 'candidates' must be a list of {{docid, score}}")
-        scores: dict[str, float] = {}
-        for i, cand in enumerate(cands):
-            if not isinstance(cand, dict) or "docid" not in cand or "score" not in cand:
-                raise DataError(f"{path}:{lineno}: candidates[{i}] needs fields 'docid' and 'score'")
-            scores[str(cand["docid"])] = float(cand["score"])
-        ranking.add(qid, scores)
-    return ranking

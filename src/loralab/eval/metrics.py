@@ -64,3 +64,15 @@ def evaluate_ranking(ranking: Ranking, qrels: Qrels, relevance_level: int = 1) -
     raw = ir_measures.calc_aggregate(list(measures.values()), sub_qrels, run)
     values = {name: float(raw.get(measure, 0.0)) for name, measure in measures.items()}
     return Metrics(values=values, primary="ndcg@10", greater_is_better=True, num_queries=len(judged), notes=notes)
+
+
+def per_query_ranking(ranking: Ranking, qrels: Qrels, relevance_level: int = 1) -> dict[str, dict[str, float]]:
+    """metric -> {query id: value}, over the same judged-and-ranked queries `evaluate_ranking` averages."""
+    measures = ranking_measures(relevance_level)
+    names = {measure: name for name, measure in measures.items()}
+    judged = [q for q in ranking.query_ids if q in qrels]
+    run = {q: ranking.scores[q] for q in judged}
+    out: dict[str, dict[str, float]] = {name: {q: 0.0 for q in judged} for name in measures}
+    for metric in ir_measures.iter_calc(list(measures.values()), {q: qrels[q] for q in judged}, run):
+        out[names[metric.measure]][metric.query_id] = float(metric.value)
+    return out

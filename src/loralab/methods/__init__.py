@@ -1,1 +1,1 @@
-"""Adaptation methods (full, LoRA, QLoRA) as typed configs, and the one training path."""
+"""Adaptation methods (full, LoRA, QLoRA) as typed configs, and how each builds a trainable model."""

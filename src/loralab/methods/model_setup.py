@@ -8,8 +8,8 @@ import torch
 
 from loralab.errors import ConfigError
 from loralab.methods.configs import FullConfig, LoraConfig, QLoraConfig
-from loralab.models.adapters import HEAD_NAMES, bnb_4bit_config, disable_packed_cpu_path
-from loralab.models.load import resolve_model
+from loralab.artifacts.load import load
+from loralab.models.four_bit import HEAD_NAMES, FourBitBase, disable_packed_cpu_path
 from loralab.models.memory import parameter_bytes
 
 @dataclass
@@ -31,18 +31,16 @@ def head_modules(model) -> list[str]:
     return [h for h in HEAD_NAMES if h in names]
 
 
-def load_base(factory, backbone: str, method, num_labels: int, gradient_checkpointing: bool = False,
+def load_base(head: str, backbone: str, method, num_labels: int, gradient_checkpointing: bool = False,
               keep_full: tuple[str, ...] = ()):
-    """The base model for `method`; for QLoRA its linear layers are stored in 4-bit and frozen
-    (except modules named in `keep_full`, e.g. a causal LM's lm_head, tied to the input embeddings)."""
-    path = resolve_model(backbone)
-    kwargs = {"num_labels": num_labels, "dtype": torch.float32}
+    """The base model to train for `method`, through the one loader; for QLoRA its linear layers are stored in
+    4-bit and frozen (except modules named in `keep_full`, e.g. a causal LM's lm_head, tied to the embeddings)."""
+    four_bit = None
     if isinstance(method, QLoraConfig):
-        kwargs["quantization_config"] = bnb_4bit_config(method.quant_type, method.double_quant, method.compute_dtype)
-        kwargs["quantization_config"].llm_int8_skip_modules += list(keep_full)
-        kwargs["device_map"] = "cuda" if torch.cuda.is_available() else "cpu"
-    model = factory.from_pretrained(path, **kwargs)
-    if isinstance(method, QLoraConfig):
+        four_bit = FourBitBase(method.quant_type, method.double_quant, method.compute_dtype, keep_full)
+    model = load(backbone, head=head, num_labels=num_labels, four_bit=four_bit).model
+    model.train()
+    if four_bit is not None:
         from peft import prepare_model_for_kbit_training
 
         # Gradient checkpointing costs a lot of CPU time at this size; only on when asked for.
@@ -103,9 +101,7 @@ def count_parameters(model) -> ParamCount:
 
 def build_classifier(backbone: str, method: FullConfig | LoraConfig, num_labels: int, gradient_checkpointing: bool):
     """(trainable model, parameter counts, stored base bytes) for a sequence classifier."""
-    from transformers import AutoModelForSequenceClassification
-
-    model = load_base(AutoModelForSequenceClassification, backbone, method, num_labels, gradient_checkpointing)
+    model = load_base("sequence-classifier", backbone, method, num_labels, gradient_checkpointing)
     if gradient_checkpointing and not isinstance(method, QLoraConfig):
         model.gradient_checkpointing_enable()
     base_bytes = parameter_bytes(model)
@@ -124,9 +120,7 @@ def build_causal_lm(backbone: str, method, gradient_checkpointing: bool):
     decoder projections are targeted instead."""
     import dataclasses
 
-    from transformers import AutoModelForCausalLM
-
-    model = load_base(AutoModelForCausalLM, backbone, method, 1, gradient_checkpointing, keep_full=("lm_head",))
+    model = load_base("causal-lm", backbone, method, 1, gradient_checkpointing, keep_full=("lm_head",))
     if gradient_checkpointing and not isinstance(method, QLoraConfig):
         model.gradient_checkpointing_enable()
         model.enable_input_require_grads()  # frozen embeddings: checkpointed blocks still need a grad path

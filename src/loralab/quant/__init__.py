@@ -1,7 +1,8 @@
 """Post-training quantization: `quantize(model, config)`, save/load, and analysis (`inspect`)."""
 
-from loralab.quant.api import (
-    Awq, Bf16, Fp16, Gptq, Int4WeightOnly, Int8Dynamic, Int8Static, Int8WeightOnly, Nf4, parse_quant, quantize,
+from loralab.quant.api import quantize
+from loralab.quant.configs import (
+    Awq, Bf16, Fp16, Gptq, Int4WeightOnly, Int8Dynamic, Int8Static, Int8WeightOnly, Nf4, parse_quant,
 )
 
 __all__ = [

@@ -9,7 +9,9 @@ from typing import Any
 import torch
 
 from loralab.models.memory import parameter_bytes
-from loralab.quant.api import config_to_dict, quant_config_of, quantizable_linears
+from loralab.quant.api import quant_config_of
+from loralab.quant.configs import config_to_dict
+from loralab.quant.linears import quantizable_linears
 
 # The QLoRA paper's accounting for NF4 + double quantization: 4-bit weights, an 8-bit scale per block of 64,
 # and a 32-bit scale per 256 of those scales.
@@ -73,28 +75,6 @@ def layer_errors(reference: dict[str, torch.Tensor], quantized_model) -> list[di
 def float_weights(model) -> dict[str, torch.Tensor]:
     """The reference weights of every quantizable linear layer (taken before quantizing)."""
     return {name: layer.weight.detach().float().clone() for name, layer in quantizable_linears(model)}
-
-
-def inspect_model(spec: str, quant=None, top: int = 5) -> dict[str, Any]:
-    """`loralab inspect`: analyse a model, a quantized copy of it (`quant`), or a saved quantized folder
-    (per-layer errors against the float model it was made from, when that can still be loaded)."""
-    from loralab.models.load import model_size_on_disk
-    from loralab.quant.io import is_quantized_dir, load_quantized, source_of
-    from loralab.quant.lora_paths import load_for_quantization
-    from loralab.quant.prepare import quantize_for_inference
-
-    if is_quantized_dir(spec):
-        loaded = load_quantized(spec)
-        source = source_of(spec)
-        reference = float_weights(load_for_quantization(source).model) if source else None
-        return analyze(loaded.model, reference, model_size_on_disk(spec), top)
-    loaded = load_for_quantization(spec)
-    disk = model_size_on_disk(loaded.path) if loaded.path else None
-    if quant is None:
-        return analyze(loaded.model, None, disk, top)
-    reference = float_weights(loaded.model)
-    model = quantize_for_inference(loaded.model, loaded.tokenizer, quant, pairs=loaded.architecture == "sequence-classifier")
-    return analyze(model, reference, None, top)
 
 
 def analyze(model, reference: dict[str, torch.Tensor] | None = None, bytes_on_disk: int | None = None,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from loralab.errors import QuantizationError
-from loralab.quant.api import Awq, Gptq, Int8Static, QuantConfig, parse_quant, quantize
+from loralab.quant.api import quantize
+from loralab.quant.configs import Awq, Gptq, Int8Static, QuantConfig, parse_quant
 
 
 def needs_calibration(config: QuantConfig) -> bool:

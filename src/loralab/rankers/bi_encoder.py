@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from loralab.data.schemas import Document
-from loralab.models.load import load_encoder
+from loralab.artifacts.load import load
 from loralab.models.batching import length_sorted_batches, mean_pool
 
 
@@ -32,7 +32,9 @@ class BiEncoderRanker:
     def __init__(self, config: BiEncoderConfig):
         self.config = config
         self.name = f"bi-encoder:{config.model}"
-        self.tokenizer, self.model = load_encoder(config.model, dtype=config.dtype)
+        loaded = load(config.model, head="encoder", dtype=config.dtype)
+        self.tokenizer, self.model = loaded.tokenizer, loaded.model
+        self.model_size_bytes = loaded.size_bytes
 
     @torch.inference_mode()
     def encode(self, texts: Sequence[str], show_progress: bool = False) -> torch.Tensor:

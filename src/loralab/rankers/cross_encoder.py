@@ -10,7 +10,7 @@ from typing import ClassVar
 import torch
 
 from loralab.data.schemas import Document
-from loralab.models.load import load_sequence_classifier
+from loralab.artifacts.load import load
 from loralab.models.batching import length_sorted_batches
 
 
@@ -29,46 +29,20 @@ class CrossEncoderRanker:
     warm_up = True  # see rankers.base.Ranker
 
     def __init__(self, config: CrossEncoderConfig):
-        from loralab.quant.io import is_quantized_dir
-
         self.config = config
         self.name = f"cross-encoder:{config.model}" + (f"+{config.quantize}" if config.quantize else "")
-        saved_quantized = is_quantized_dir(config.model)
-        if saved_quantized:  # saved by `loralab quantize`: restored as stored, not re-quantized; size on disk
-            self._load_quantized(config)
-        else:
-            self.tokenizer, self.model, self.head_is_new = load_sequence_classifier(
-                config.model, num_labels=1, dtype=config.dtype
-            )
-        if config.quantize:
-            from loralab.quant.prepare import quantize_for_inference
-
-            self.model = quantize_for_inference(self.model, self.tokenizer, config.quantize, config.max_length,
-                                                where=f"cross-encoder {config.model}")
-        if config.quantize or not saved_quantized:
-            self._set_size_if_quantized(config)
+        # A folder saved by `loralab quantize` is restored as stored; `quantize` quantizes after loading.
+        loaded = load(config.model, head="sequence-classifier", num_labels=1, dtype=config.dtype,
+                      quantize=config.quantize, calibration_length=config.max_length)
+        self.tokenizer, self.model, self.head_is_new = loaded.tokenizer, loaded.model, loaded.head_is_new
+        self.quantization = loaded.quantization
+        self.model_size_bytes = loaded.size_bytes
         if self.head_is_new:
             warnings.warn(
                 f"{config.model} has no trained relevance head: the cross-encoder scores are random until it is "
                 "trained (loralab train --task rerank)",
                 stacklevel=2,
             )
-
-    def _set_size_if_quantized(self, config: CrossEncoderConfig) -> None:
-        """Quantized in memory (`quantize:` or a QLoRA run's 4-bit base): the bytes stored, metadata included."""
-        from loralab.models.memory import parameter_bytes
-
-        stored = parameter_bytes(self.model)
-        if config.quantize or stored["quantized_linear"]:
-            self.model_size_bytes = stored["total"]
-
-    def _load_quantized(self, config: CrossEncoderConfig) -> None:
-        from loralab.models.load import model_size_on_disk
-        from loralab.quant.io import load_quantized
-
-        loaded = load_quantized(config.model)
-        self.tokenizer, self.model, self.head_is_new = loaded.tokenizer, loaded.model, False
-        self.model_size_bytes = model_size_on_disk(config.model)
 
     def score(self, query: str, docs: Sequence[Document]) -> list[float]:
         return self.score_pairs([query] * len(docs), docs)

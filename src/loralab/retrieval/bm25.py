@@ -12,7 +12,7 @@ import numpy as np
 
 from loralab.data.schemas import Document, RerankDataset, Ranking
 from loralab.errors import DataError, MissingDependencyError
-from loralab.runs import atomic_write_text
+from loralab.artifacts.atomic import atomic_write_text
 
 
 def _stemmer(language: str | None):

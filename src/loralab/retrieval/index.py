@@ -29,7 +29,7 @@ from loralab.retrieval.dense import DenseConfig, DenseEncoder, dense_search
 from loralab.retrieval.hybrid import FusionConfig, fuse, pool_to_documents
 from loralab.retrieval.store import ChunkStore
 from loralab.retrieval.vector_store import ChromaVectorStore, VectorStore, Where
-from loralab.runs import atomic_write_json
+from loralab.artifacts.atomic import atomic_write_json
 
 MODES = ("bm25", "dense", "hybrid")
 EMBED_BATCH = 256  # chunks embedded and upserted per step: a crash loses at most this much embedding work
@@ -121,7 +121,7 @@ class RetrievalIndex:
             if self.config.dense is not None:
                 self._tokenizer = self.encoder.tokenizer
             else:
-                from loralab.models.load import load_tokenizer
+                from loralab.artifacts.load import load_tokenizer
 
                 self._tokenizer = load_tokenizer(self.config.tokenizer)
         return self._tokenizer

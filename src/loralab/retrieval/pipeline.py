@@ -8,8 +8,9 @@ from pathlib import Path
 
 from loralab.data.schemas import RerankDataset, Ranking
 from loralab.errors import ConfigError
-from loralab.eval.metrics import Metrics, evaluate_ranking
+from loralab.eval.metrics import evaluate_ranking, per_query_ranking
 from loralab.eval.profile import LatencyProfile
+from loralab.eval.result import EvalResult
 from loralab.rankers.base import Ranker
 from loralab.retrieval.hybrid import FusionConfig, check_interpolate, weighted_fusion
 from loralab.retrieval.index import RetrievalIndex
@@ -70,16 +71,23 @@ def evaluate_pipeline(
     index: RetrievalIndex, dataset: RerankDataset, ranker: Ranker | None = None, mode: str = "hybrid",
     k: int = 100, fusion: FusionConfig = FusionConfig(), rerank_k: int | None = None, show_progress: bool = False,
     interpolate: float | None = None,
-) -> tuple[Metrics, Metrics | None]:
-    """NDCG@10, Recall@100, ... of retrieval alone and, with a ranker, of the re-ranked list."""
+) -> EvalResult:
+    """NDCG@10, Recall@100, ... of the final list (re-ranked, with a ranker), per query; the retrieval-only
+    metrics are kept in `extra["retrieved"]` when a ranker re-ranked them."""
     result = retrieve_and_rerank(
         index, dataset.queries, ranker, mode=mode, k=k, n=k, fusion=fusion, rerank_k=rerank_k,
         show_progress=show_progress, interpolate=interpolate,
     )
     level = dataset.relevance_level
     retrieved = evaluate_ranking(result.retrieved, dataset.qrels, level)
-    reranked = evaluate_ranking(result.final, dataset.qrels, level) if ranker is not None else None
-    return retrieved, reranked
+    final = evaluate_ranking(result.final, dataset.qrels, level) if ranker is not None else retrieved
+    label = mode if mode != "hybrid" else f"hybrid-{fusion.method}" + (
+        f"-{fusion.alpha}" if fusion.method == "weighted" else "")
+    config = {"mode": label, "k": k, "reranker": getattr(ranker, "name", None), "rerank_k": rerank_k,
+              "interpolate": interpolate, "dataset": dataset.name}
+    return EvalResult("retrieve", final, config, per_example=per_query_ranking(result.final, dataset.qrels, level),
+                      latency=result.latency,
+                      extra={"retrieved": retrieved.values} if ranker is not None else {}, outputs=result)
 
 
 def reranker_from_spec(spec: str, max_length: int = 256, batch_size: int = 32) -> Ranker:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from loralab.data.schemas import Document
 from loralab.errors import ConfigError, UnknownNameError
-from loralab.models.load import resolve_model
+from loralab.artifacts.load import resolve_model
 from loralab.serve.adapters import attach_adapters, check_adapter_folder, check_safetensors_model
 
 
@@ -31,7 +31,7 @@ class ServeModels:
     def load(cls, model: str, ranker_kind: str = "cross-encoder", adapters: dict[str, Path] | None = None,
              classifier: str | None = None, name: str | None = None, max_length: int = 256,
              batch_size: int = 64) -> ServeModels:
-        from loralab.models.classifier import ClassifierConfig, SequenceClassifier
+        from loralab.tasks.classify.predictor import ClassifierConfig, SequenceClassifier
         from loralab.rankers.registry import build_ranker, ranker_config
 
         if ranker_kind not in ("cross-encoder", "bi-encoder"):

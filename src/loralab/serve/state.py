@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from loralab.data.schemas import Document
-from loralab.models.load import load_tokenizer
+from loralab.artifacts.load import load_tokenizer
 from loralab.serve.batcher import BatchSettings, MicroBatcher
 from loralab.serve.errors import PayloadTooLarge
 from loralab.serve.limits import ServeLimits

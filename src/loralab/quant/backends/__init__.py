@@ -1,5 +1,3 @@
-"""One module per quantization backend; each `apply` returns None when the config is not its kind."""
+"""One module per quantization backend; importing this package registers each for its config types."""
 
-from loralab.quant.backends import bnb, cast, gpu, quanto, torch_dynamic, torchao_int8
-
-BACKENDS = (cast.apply, torch_dynamic.apply, torchao_int8.apply, quanto.apply, bnb.apply, gpu.apply)
+from loralab.quant.backends import bnb, cast, gpu, quanto, torch_dynamic, torchao_int8  # noqa: F401

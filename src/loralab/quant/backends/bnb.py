@@ -7,14 +7,15 @@ import warnings
 import torch
 
 from loralab.errors import MissingDependencyError
-from loralab.quant.api import Nf4, quantizable_linears
+from loralab.quant.configs import Nf4
+from loralab.quant.linears import quantizable_linears
+from loralab.quant.registry import register_backend
 
 BLOCKSIZE = 64  # bitsandbytes' default 4-bit block, as in the QLoRA paper
 
 
-def apply(model, config, calibration=None):
-    if not isinstance(config, Nf4):
-        return None
+@register_backend(Nf4)
+def apply(model, config: Nf4, calibration=None):
     bnb = _bnb()
     for name, linear in quantizable_linears(model):
         new = bnb.nn.Linear4bit(
@@ -59,7 +60,7 @@ def _set_module(model, name: str, module) -> None:
 
 
 def disable_packed_path(model) -> None:
-    from loralab.models.adapters import disable_packed_cpu_path
+    from loralab.models.four_bit import disable_packed_cpu_path
 
     disable_packed_cpu_path(model)
 

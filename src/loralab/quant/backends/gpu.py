@@ -12,12 +12,14 @@ from collections.abc import Iterable
 import torch
 
 from loralab.errors import MissingDependencyError, QuantizationError
-from loralab.quant.api import Awq, Gptq, is_skipped
+from loralab.quant.configs import Awq, Gptq
+from loralab.quant.linears import is_skipped
+from loralab.quant.registry import register_backend
 
 
+@register_backend(Gptq)
+@register_backend(Awq)
 def apply(model, config, calibration: Iterable[dict] | None = None):
-    if not isinstance(config, (Gptq, Awq)):
-        return None
     require_cuda(config)
     if calibration is None:
         raise QuantizationError(f"{config.kind} needs calibration inputs: pass calibration=<batches of model inputs>")

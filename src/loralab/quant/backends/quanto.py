@@ -11,15 +11,19 @@ from collections.abc import Iterable
 import torch
 
 from loralab.errors import MissingDependencyError, QuantizationError
-from loralab.quant.api import Int4WeightOnly, Int8Static, quantizable_linears
+from loralab.quant.configs import Int4WeightOnly, Int8Static
+from loralab.quant.linears import quantizable_linears
+from loralab.quant.registry import register_backend
 
 
-def apply(model, config, calibration: Iterable[dict] | None = None):
-    if isinstance(config, Int4WeightOnly):
-        return quantize_int4(model, config.group_size)
-    if isinstance(config, Int8Static):
-        return quantize_int8_static(model, config, calibration)
-    return None
+@register_backend(Int4WeightOnly)
+def apply_int4(model, config: Int4WeightOnly, calibration=None):
+    return quantize_int4(model, config.group_size)
+
+
+@register_backend(Int8Static)
+def apply_int8_static(model, config: Int8Static, calibration: Iterable[dict] | None = None):
+    return quantize_int8_static(model, config, calibration)
 
 
 def _quanto():
@@ -80,9 +84,3 @@ def quantize_int8_static(model, config: Int8Static, calibration: Iterable[dict] 
         raise QuantizationError("int8-static: the calibration inputs were empty")
     quanto.freeze(model)
     return model
-
-
-def quanto_layers(model) -> list[tuple[str, torch.nn.Module]]:
-    from optimum.quanto.nn import QModuleMixin
-
-    return [(name, m) for name, m in model.named_modules() if isinstance(m, QModuleMixin)]

@@ -10,12 +10,13 @@ import warnings
 
 import torch
 
-from loralab.quant.api import Int8Dynamic, quantizable_linears
+from loralab.quant.configs import Int8Dynamic
+from loralab.quant.linears import quantizable_linears
+from loralab.quant.registry import register_backend
 
 
-def apply(model, config, calibration=None):
-    if not isinstance(config, Int8Dynamic) or config.engine != "torch.ao":
-        return None
+@register_backend(Int8Dynamic, when=lambda config: config.engine == "torch.ao")
+def apply(model, config: Int8Dynamic, calibration=None):
     qconfig = (torch.ao.quantization.per_channel_dynamic_qconfig if config.per_channel
                else torch.ao.quantization.default_dynamic_qconfig)
     spec = {name: qconfig for name, _ in quantizable_linears(model) if not config.keeps_float(name)}

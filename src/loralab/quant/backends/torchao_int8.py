@@ -13,16 +13,18 @@ import shutil
 import torch
 
 from loralab.errors import MissingDependencyError, QuantizationError
-from loralab.quant.api import Int8Dynamic, Int8WeightOnly, is_skipped
+from loralab.quant.configs import Int8Dynamic, Int8WeightOnly
+from loralab.quant.linears import is_skipped
+from loralab.quant.registry import register_backend
 
 
 def uses_torchao(config) -> bool:
     return isinstance(config, Int8WeightOnly) or (isinstance(config, Int8Dynamic) and config.engine == "torchao")
 
 
+@register_backend(Int8WeightOnly)
+@register_backend(Int8Dynamic, when=lambda config: config.engine == "torchao")
 def apply(model, config, calibration=None):
-    if not uses_torchao(config):
-        return None
     quantize_ = _torchao("quantize_")
     if isinstance(config, Int8WeightOnly):
         quantize_(model, _torchao("Int8WeightOnlyConfig")(), filter_fn=_filter(lambda fqn: False))

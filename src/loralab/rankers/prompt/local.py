@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 
 import torch
 
-from loralab.models.load import load_causal_lm, model_size_on_disk, resolve_model
+from loralab.artifacts.load import load
 from loralab.rankers.prompt.templates import Prompt
 from loralab.rankers.prompt.usage import Reply
 
@@ -19,11 +19,12 @@ class LocalBackend:
         self.name = f"local:{model}"
         self.batch_size = batch_size
         self.max_length = max_length
-        self.tokenizer, self.model = load_causal_lm(model, dtype=dtype)
+        loaded = load(model, head="causal-lm", dtype=dtype)
+        self.tokenizer, self.model = loaded.tokenizer, loaded.model
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model_size_bytes = model_size_on_disk(resolve_model(model))
+        self.model_size_bytes = loaded.size_bytes
 
     def _text(self, prompt: Prompt) -> str:
         if getattr(self.tokenizer, "chat_template", None):

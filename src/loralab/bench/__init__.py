@@ -1,1 +1,0 @@
-"""Comparisons: run a matrix of methods on one task and dataset, then report it."""

@@ -1,0 +1,88 @@
+"""The comparison config: one dataset, a list of methods, and the price used for cost columns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from loralab.errors import ConfigError
+
+
+class MethodSpec(BaseModel):
+    """One row: a display name, a ranker kind and that ranker's options (model, max_length, ...)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    ranker: str | None = None  # re-ranking rows: which ranker; other tasks take the model from options
+    options: dict[str, Any] = Field(default_factory=dict)
+    # Extra rows from the same scores blended with the first stage (alpha = re-ranker weight): no re-scoring.
+    also_interpolated: list[float] = Field(default_factory=list)
+    # Per-method quick-run limits (override the config's): slow methods, e.g. listwise prompting, on fewer queries.
+    limit_queries: int | None = Field(None, ge=1)
+    limit_candidates: int | None = Field(None, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _collect_options(cls, data: Any) -> Any:
+        # YAML users write options inline next to name/ranker; gather them into `options`.
+        if isinstance(data, dict):
+            known = {"name", "ranker", "options", "also_interpolated", "limit_queries", "limit_candidates"}
+            extra = {k: v for k, v in data.items() if k not in known}
+            data = {k: v for k, v in data.items() if k in known}
+            data["options"] = {**data.get("options", {}), **extra}
+        return data
+
+    @model_validator(mode="after")
+    def _alphas_in_range(self) -> MethodSpec:
+        bad = [a for a in self.also_interpolated if not 0.0 <= a <= 1.0]
+        if bad:
+            raise ValueError(f"also_interpolated weights must be between 0 and 1, got {bad}")
+        if self.also_interpolated and self.ranker == "bm25":
+            raise ValueError("also_interpolated blends a re-ranker with the first stage; 'bm25' is the first stage")
+        return self
+
+
+class CompareConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    task: str = "rerank"  # rerank | preference | regress (see loralab.compare.task_tables)
+    dataset: str
+    methods: list[MethodSpec] = Field(min_length=1)
+    price_per_hour: float = Field(0.10, ge=0, description="USD per machine-hour, for cost per 1M queries")
+    limit_queries: int | None = Field(None, ge=1)
+    limit_candidates: int | None = Field(None, ge=1)
+    title: str | None = None
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> CompareConfig:
+        names = [m.name for m in self.methods]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"method names must be unique; repeated: {', '.join(dupes)}")
+        from loralab.compare.task_tables import task_bench, task_names
+
+        if self.task not in task_names():
+            raise ValueError(f"unknown task '{self.task}'; choose one of: {', '.join(task_names())}")
+        missing = [m.name for m in self.methods if task_bench(self.task).needs_ranker and not m.ranker]
+        if missing:
+            raise ValueError(f"{self.task} methods need a 'ranker'; missing on: {', '.join(missing)}")
+        return self
+
+
+def load_compare_config(path: Path) -> CompareConfig:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML ({exc})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping with 'dataset' and 'methods'")
+    try:
+        return CompareConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{path}: {problems}") from None

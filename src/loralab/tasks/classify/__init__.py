@@ -1,0 +1,1 @@
+"""The classify task: data, training recipe, evaluation, comparison rows."""

@@ -1,0 +1,1 @@
+"""The preference task: data, training recipe, evaluation, comparison rows."""

@@ -1,0 +1,1 @@
+"""The regress task: data, training recipe, evaluation, comparison rows."""

@@ -1,0 +1,1 @@
+"""The rerank task: data, training recipe, evaluation, comparison rows."""

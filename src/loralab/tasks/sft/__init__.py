@@ -1,0 +1,1 @@
+"""The sft task: data, training recipe, evaluation, comparison rows."""

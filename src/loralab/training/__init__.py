@@ -1,0 +1,1 @@
+"""The one training path (Hugging Face Trainer): callbacks, checkpoints, resume."""
