@@ -26,8 +26,9 @@ def groups_file(tmp_path_factory) -> Path:
 
 
 def _train(kind: str, backbone: Path, data: Path, out: Path, task: str = "rerank", **options) -> Path:
+    rerank = {"num_negatives": 3} if task == "rerank" else {}
     cfg = train_config(task=task, model=str(backbone), data=str(data), max_steps=2, batch_size=4, eval_steps=2,
-                       save_steps=2, max_length=32, num_negatives=3, max_eval_examples=4, **options)
+                       save_steps=2, max_length=32, max_eval_examples=4, **rerank, **options)
     method = method_config(kind, **({} if kind == "full" else {"r": 4, "alpha": 8}))
     train(method, cfg, out)
     return out

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 
 def compare(
@@ -16,9 +15,9 @@ def compare(
     limit_candidates: int = typer.Option(None, help="override: only each query's top N candidates (quick runs)"),
 ) -> None:
     """Run every method of a comparison on one dataset and write the report."""
-    from loralab.compare.engine import run_compare
     from loralab.compare.config import load_compare_config
-    from loralab.compare.report import columns_for, table_rows, write_report
+    from loralab.compare.engine import run_compare
+    from loralab.compare.report import print_table, write_report
 
     cfg = load_compare_config(config)
     if limit:
@@ -27,11 +26,10 @@ def compare(
         cfg.limit_candidates = limit_candidates
     rows = run_compare(cfg, out)
     paths = write_report(cfg, rows, out)
-    table = Table(*[label for _, label, _ in columns_for(rows, cfg.task)], title=f"{cfg.task}: {cfg.dataset}")
-    for cells in table_rows(rows, cfg.task):
-        table.add_row(*cells)
-    Console().print(table)
-    Console().print(f"report: {paths['markdown']} and {paths['html']}")
+    console = Console()
+    # Fitted to the terminal: headers wrap and low-value columns drop out before any metric would be cut.
+    print_table(console, rows, cfg.task, title=f"{cfg.task}: {cfg.dataset}")
+    console.print(f"report: {paths['markdown']} and {paths['html']}")
 
 
 def register(app: typer.Typer) -> None:

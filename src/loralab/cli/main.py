@@ -7,6 +7,7 @@ import sys
 import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from loralab.errors import LoralabError
 
@@ -47,7 +48,8 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except LoralabError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        # escaped: messages carry brackets that are not markup, e.g. pip install 'loralab[quant]'
+        err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except (click.exceptions.Abort, typer.Abort):
         err_console.print("[red]aborted[/red]")

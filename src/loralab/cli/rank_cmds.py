@@ -22,7 +22,7 @@ def _metrics_table(title: str, values: dict[str, float]) -> Table:
 
 
 def rerank(
-    dataset: str = typer.Option(..., help="dataset name (see `loralab datasets`) or BEIR folder"),
+    dataset: str = typer.Option(..., "--data", "--dataset", help="dataset name (see `loralab datasets`) or BEIR folder"),
     ranker: str = typer.Option(
         "bi-encoder", help="bm25 | bi-encoder | cross-encoder | prompt-pointwise | prompt-listwise | prompt-rating"
     ),

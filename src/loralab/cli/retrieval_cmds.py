@@ -41,7 +41,7 @@ def _index_config(index_dir: Path, dense: bool | None, bm25: bool | None, model:
 
 def index(
     index_dir: Path = typer.Option(..., help="folder that holds (or will hold) the index"),
-    dataset: str = typer.Option(None, help="add this dataset's corpus (name or BEIR folder)"),
+    dataset: str = typer.Option(None, "--data", "--dataset", help="add this dataset's corpus (name or BEIR folder)"),
     add: Path = typer.Option(None, help="add/replace documents from a corpus file (BEIR jsonl: _id, title, text)"),
     delete: list[str] = typer.Option(None, help="delete a document by id (repeatable)"),
     dense: bool = typer.Option(None, "--dense/--no-dense", help="dense vectors in Chroma (default on)"),

@@ -37,7 +37,7 @@ def serve(
     from loralab.serve.app import create_app
     from loralab.serve.batcher import BatchSettings
     from loralab.serve.limits import ServeLimits, api_key_from_env
-    from loralab.serve.registry import ServeModels
+    from loralab.serve.served_models import ServeModels
     from loralab.serve.runner import LOOPBACK, serve_forever
 
     if threads:

@@ -45,6 +45,16 @@ class MethodSpec(BaseModel):
         return self
 
 
+class BudgetSpec(BaseModel):
+    """Limits the recommendation must respect (any subset); see loralab.compare.verdict.Budget."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_p95_ms: float | None = Field(None, gt=0)
+    max_peak_rss_mb: float | None = Field(None, gt=0)
+    max_cost_per_1m: float | None = Field(None, gt=0)
+    min_quality: float | None = None
+
+
 class CompareConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     task: str = "rerank"  # rerank | preference | regress (see loralab.compare.task_tables)
@@ -54,6 +64,7 @@ class CompareConfig(BaseModel):
     limit_queries: int | None = Field(None, ge=1)
     limit_candidates: int | None = Field(None, ge=1)
     title: str | None = None
+    budget: BudgetSpec | None = None  # with a budget, the report ends in a recommendation
 
     @model_validator(mode="after")
     def _unique_names(self) -> CompareConfig:

@@ -29,6 +29,17 @@ class TaskBench:
     unit: str  # what one latency sample is: "query" (re-ranking its candidates), "example", ...
     latency_note: str
     needs_ranker: bool = False
+    greater_is_better: bool = True  # of the primary metric
+
+
+_PLURALS = {"query": "queries"}  # irregular plurals of the units; the rest take an "s"
+
+
+def plural(unit: str, count: float | None = None) -> str:
+    """`unit` for `count` of them ("1 query", "3 queries"); plural when count is None ("cost per 1M queries")."""
+    if count == 1:
+        return unit
+    return _PLURALS.get(unit, f"{unit}s")
 
 
 def _speed(throughput_key: str, throughput_label: str, unit: str) -> tuple[Column, ...]:
@@ -38,7 +49,7 @@ def _speed(throughput_key: str, throughput_label: str, unit: str) -> tuple[Colum
         (throughput_key, throughput_label, "{:.1f}"),
         ("peak_rss_mb", "peak RSS MB", "{:.0f}"),
         ("size_mb", "size MB", "{:.1f}"),
-        ("cost_per_1m", f"$ / 1M {unit}s", "{:.2f}"),
+        ("cost_per_1m", f"$ / 1M {plural(unit)}", "{:.2f}"),
     )
 
 
@@ -87,6 +98,7 @@ register_task_bench(TaskBench(
     quality_columns=(("mae", "MAE", "{:.2f}"), ("median_abs_error", "median abs err", "{:.2f}"),
                      ("rmsle", "RMSLE", "{:.3f}"), ("hit_rate", "within 20%/£5", "{:.3f}"), ("unparsed", "unparsed", "{}")),
     primary="mae",
+    greater_is_better=False,
     speed_columns=_speed("items_per_s", "items/s", "item"),
     unit="item",
     latency_note="one item's prompt and decoding, one at a time",

@@ -45,10 +45,32 @@ class QLoraConfig(LoraConfig):
 
 
 @dataclass
-class TrainConfig:
-    """How to train: data, schedule, evaluation and checkpointing."""
+class RerankOptions:
+    """Re-ranking only: how training groups are made and scored (`TrainConfig.rerank`)."""
 
-    task: str = "rerank"  # rerank | classify
+    loss: str = "listwise"  # listwise (softmax CE, positive vs negatives) | bce (pointwise)
+    num_negatives: int = 7
+    negative_pool: int | None = None  # from a BEIR folder: sample negatives from BM25's top N (default: hardest)
+    teacher: str | None = None  # a bi-encoder whose group softmax is distilled into the cross-encoder
+    distill_weight: float = 1.0
+    teacher_bm25_weight: float = 0.0  # from a BEIR folder: fuse the teacher with BM25 (weighted min-max)
+
+    def __post_init__(self):
+        if self.loss not in ("listwise", "bce"):
+            raise ConfigError(f"rerank loss {self.loss!r}: choose listwise or bce")
+        if self.teacher and self.loss != "listwise":
+            raise ConfigError(f"--teacher distills a ranking: it needs the listwise loss (got {self.loss})")
+        if self.teacher_bm25_weight and not self.teacher:
+            raise ConfigError("--teacher-bm25-weight fuses BM25 into a teacher's scores: it needs --teacher")
+        if not 0.0 <= self.teacher_bm25_weight <= 1.0:
+            raise ConfigError(f"--teacher-bm25-weight must be in [0, 1], got {self.teacher_bm25_weight}")
+
+
+@dataclass
+class TrainConfig:
+    """How to train: data, schedule, evaluation and checkpointing; task-specific options in their own group."""
+
+    task: str = "rerank"  # rerank | classify | preference | regress | sft
     data: str = "scifact-train"
     model: str = "minilm"
     max_length: int = 256
@@ -61,12 +83,6 @@ class TrainConfig:
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     scheduler: str = "cosine"
-    loss: str = "listwise"  # rerank: listwise (softmax CE, positive vs negatives) | bce (pointwise)
-    num_negatives: int = 7
-    negative_pool: int | None = None  # rerank from a BEIR folder: sample negatives from BM25's top N (default: hardest)
-    teacher: str | None = None  # rerank: a bi-encoder whose group softmax is distilled into the cross-encoder
-    distill_weight: float = 1.0
-    teacher_bm25_weight: float = 0.0  # rerank from a BEIR folder: fuse the teacher with BM25 (weighted min-max)
     eval_fraction: float = 0.1
     max_eval_examples: int = 200
     max_train_examples: int | None = None
@@ -79,6 +95,7 @@ class TrainConfig:
     report_to: list[str] = field(default_factory=list)  # tensorboard | mlflow | wandb; off by default
     seed: int = 42
     dataloader_workers: int = 0
+    rerank: RerankOptions = field(default_factory=RerankOptions)
 
 
 METHODS: dict[str, type] = {cls.kind: cls for cls in (FullConfig, LoraConfig, QLoraConfig)}
@@ -105,16 +122,16 @@ def to_dict(config) -> dict[str, Any]:
 
 
 def train_config(**options: Any) -> TrainConfig:
-    valid = {f.name for f in dataclasses.fields(TrainConfig)}
+    """A TrainConfig from flat options (as the CLI and YAML give them); re-ranking options go to `.rerank` and are
+    refused for other tasks. None means "the default"."""
+    options = {k: v for k, v in options.items() if v is not None}
+    rerank_fields = {f.name for f in dataclasses.fields(RerankOptions)}
+    rerank = {k: options.pop(k) for k in list(options) if k in rerank_fields}
+    valid = {f.name for f in dataclasses.fields(TrainConfig)} - {"rerank"}
     unknown = sorted(set(options) - valid)
     if unknown:
-        raise ConfigError(f"training has no option {', '.join(unknown)}; valid: {', '.join(sorted(valid))}")
-    config = TrainConfig(**{k: v for k, v in options.items() if v is not None})
-    if config.teacher and (config.task != "rerank" or config.loss != "listwise"):
-        raise ConfigError(f"--teacher distills a ranking: it needs --task rerank with the listwise loss "
-                          f"(got task {config.task}, loss {config.loss})")
-    if config.teacher_bm25_weight and not config.teacher:
-        raise ConfigError("--teacher-bm25-weight fuses BM25 into a teacher's scores: it needs --teacher")
-    if not 0.0 <= config.teacher_bm25_weight <= 1.0:
-        raise ConfigError(f"--teacher-bm25-weight must be in [0, 1], got {config.teacher_bm25_weight}")
-    return config
+        raise ConfigError(f"training has no option {', '.join(unknown)}; valid: {', '.join(sorted(valid | rerank_fields))}")
+    task = options.get("task", "rerank")
+    if rerank and task != "rerank":
+        raise ConfigError(f"{', '.join(sorted(rerank))}: re-ranking options; --task {task} does not take them")
+    return TrainConfig(**options, rerank=RerankOptions(**rerank))

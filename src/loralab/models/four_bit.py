@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
-from loralab.errors import MissingDependencyError
+from loralab.optional import require
 
 # Task-head module names: kept trainable (modules_to_save) and out of 4-bit.
 HEAD_NAMES = ("classifier", "pooler", "score")
@@ -38,12 +38,9 @@ class FourBitBase:
                    method.get("compute_dtype", "bfloat16"), keep_full)
 
     def bnb_config(self):
-        try:
-            import bitsandbytes  # noqa: F401
-            from transformers import BitsAndBytesConfig
-        except ImportError:
-            raise MissingDependencyError(
-                "4-bit bases need bitsandbytes >= 0.45 (CPU and CUDA): pip install bitsandbytes") from None
+        require("bitsandbytes", "quant", "4-bit bases (bitsandbytes >= 0.45, CPU and CUDA)")
+        from transformers import BitsAndBytesConfig
+
         return BitsAndBytesConfig(
             load_in_4bit=True,
             bnb_4bit_quant_type=self.quant_type,

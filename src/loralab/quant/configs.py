@@ -66,6 +66,7 @@ class Int8Static:
 
     kind: ClassVar[str] = "int8-static"
     calibration_samples: int = 64
+    calibration_data: str = "scifact-train"  # training groups JSONL or a registered training dataset
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class Gptq:
     bits: int = 4
     group_size: int = 128
     calibration_samples: int = 64
+    calibration_data: str = "scifact-train"  # training groups JSONL or a registered training dataset
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ class Awq:
     bits: int = 4
     group_size: int = 128
     calibration_samples: int = 64
+    calibration_data: str = "scifact-train"  # training groups JSONL or a registered training dataset
 
 
 CONFIGS: dict[str, type] = {

@@ -7,6 +7,7 @@ from typing import Any
 import torch
 
 from loralab.errors import ModelError
+from loralab.optional import require
 from loralab.quant.api import quantize
 from loralab.quant.configs import Bf16, Fp16, Int4WeightOnly, Int8Dynamic, Int8Static, Nf4
 from loralab.quant.backends.torchao_int8 import compile_for_inference, uses_torchao
@@ -66,6 +67,7 @@ def import_state(skeleton, config, tensors: dict[str, torch.Tensor], layout: dic
     if isinstance(config, (Fp16, Bf16)):
         model = quantize(skeleton, config)
     elif uses_torchao(config):
+        require("torchao", "quant", f"loading {where} (torchao-quantized)")
         from torchao.prototype.safetensors.safetensors_support import unflatten_tensor_state_dict
 
         tensors, leftover = unflatten_tensor_state_dict(tensors, layout["torchao"])
@@ -114,7 +116,7 @@ def _import_dynamic(skeleton, config, tensors, layout):
 
 
 def _import_quanto(skeleton, config, layout):
-    import optimum.quanto as quanto
+    quanto = require("optimum.quanto", "quant", "loading an int4-weight-only / int8-static model", "optimum-quanto")
 
     from loralab.quant.backends.quanto import set_group_size
 
@@ -129,7 +131,7 @@ def _import_quanto(skeleton, config, layout):
 
 
 def _import_nf4(skeleton, config, tensors, layout):
-    import bitsandbytes as bnb
+    bnb = require("bitsandbytes", "quant", "loading an nf4 model")
 
     from loralab.quant.backends.bnb import _set_module, disable_packed_path
 

@@ -12,8 +12,8 @@ def needs_calibration(config: QuantConfig) -> bool:
 
 
 def quantize_for_inference(model, tokenizer, spec, max_length: int = 256, pairs: bool = True, where: str = "quantize"):
-    """`model` quantized by `spec` (name, dict or config). Calibration (int8-static, gptq, awq) uses SciFact
-    training pairs, never evaluation data. `pairs=False`: query and document joined as one text (LMs)."""
+    """`model` quantized by `spec` (name, dict or config). Calibration (int8-static, gptq, awq) uses training
+    pairs (`calibration_data`, default SciFact's training triples), never evaluation data. `pairs=False`: query and document joined as one text (LMs)."""
     from loralab.quant.calibration import calibration_batches
 
     config = parse_quant(spec, where)
@@ -24,5 +24,6 @@ def quantize_for_inference(model, tokenizer, spec, max_length: int = 256, pairs:
         )
     calibration = None
     if needs_calibration(config):
-        calibration = calibration_batches(tokenizer, n=config.calibration_samples, max_length=max_length, pairs=pairs)
+        calibration = calibration_batches(tokenizer, n=config.calibration_samples, max_length=max_length, pairs=pairs,
+                                          source=config.calibration_data)
     return quantize(model, config, calibration)

@@ -15,7 +15,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from loralab.errors import ConfigError, DataError, MissingDependencyError
+from loralab.errors import ConfigError, DataError
+from loralab.optional import require
 
 Where = dict[str, Any]  # Chroma-style metadata filter, e.g. {"doc_id": "d1"} or {"token_count": {"$gt": 50}}
 
@@ -42,10 +43,7 @@ class ChromaVectorStore:
     """A Chroma collection with cosine distance over L2-normalized vectors (similarity = 1 - distance)."""
 
     def __init__(self, path: Path | None = None, collection: str = "chunks", client: Any = None):
-        try:
-            import chromadb
-        except ImportError:
-            raise MissingDependencyError("dense retrieval needs chromadb: pip install chromadb") from None
+        chromadb = require("chromadb", "retrieval", "dense retrieval")
         if len(collection) < 3:
             raise ConfigError(f"Chroma collection names need at least 3 characters, got '{collection}'")
         if client is None:

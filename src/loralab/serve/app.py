@@ -12,7 +12,7 @@ from loralab.serve.batcher import BatchSettings
 from loralab.serve.errors import install_error_handlers
 from loralab.serve.limits import ApiKeyGuard, BodySizeLimit, ServeLimits, api_key_from_env
 from loralab.serve.metrics import MetricsMiddleware
-from loralab.serve.registry import ServeModels
+from loralab.serve.served_models import ServeModels
 from loralab.serve.routes import router
 from loralab.serve.search import SearchService
 from loralab.serve.search import router as search_router

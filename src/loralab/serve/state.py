@@ -14,7 +14,7 @@ from loralab.serve.batcher import BatchSettings, MicroBatcher
 from loralab.serve.errors import PayloadTooLarge
 from loralab.serve.limits import ServeLimits
 from loralab.serve.metrics import ServeMetrics
-from loralab.serve.registry import ServeModels
+from loralab.serve.served_models import ServeModels
 
 
 @dataclass

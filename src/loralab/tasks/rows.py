@@ -6,9 +6,7 @@ comparison runs each row in a fresh process (so its peak RSS and timings are its
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from loralab.errors import ConfigError
@@ -95,9 +93,12 @@ def usage_columns(usage: dict[str, Any] | None) -> dict[str, Any]:
 
 def training_columns(model: str | None) -> dict[str, Any]:
     """For a model that is a trained run folder: what training cost (from its metrics.json)."""
-    if not model or not (Path(model) / "train_config.json").is_file() or not (Path(model) / "metrics.json").is_file():
+    from loralab.artifacts.run_folder import RunFolder
+
+    run = RunFolder.open(model) if model else None
+    trained = run.metrics if run is not None else {}
+    if not trained:
         return {}
-    trained = json.loads((Path(model) / "metrics.json").read_text())
     return {
         "method_kind": trained.get("method"),
         "train_seconds": trained.get("train_seconds"),
@@ -105,5 +106,5 @@ def training_columns(model: str | None) -> dict[str, Any]:
         "trainable_params": trained.get("trainable_params"),
         "trainable_percent": trained.get("trainable_percent"),
         "adapter_mb": trained.get("artifact_bytes", 0) / MB if trained.get("artifact") == "adapter" else None,
-        "curves": str(Path(model) / "curves.jsonl"),
+        "curves": str(run.path / "curves.jsonl"),
     }

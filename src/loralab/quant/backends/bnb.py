@@ -6,7 +6,7 @@ import warnings
 
 import torch
 
-from loralab.errors import MissingDependencyError
+from loralab.optional import require
 from loralab.quant.configs import Nf4
 from loralab.quant.linears import quantizable_linears
 from loralab.quant.registry import register_backend
@@ -47,11 +47,7 @@ def warn_cpu_dequant(model) -> None:
 
 
 def _bnb():
-    try:
-        import bitsandbytes
-    except ImportError:
-        raise MissingDependencyError("nf4 needs bitsandbytes >= 0.45 (CPU and CUDA): pip install bitsandbytes") from None
-    return bitsandbytes
+    return require("bitsandbytes", "quant", "nf4 (bitsandbytes >= 0.45, CPU and CUDA)")
 
 
 def _set_module(model, name: str, module) -> None:

@@ -11,7 +11,8 @@ from collections.abc import Iterable
 
 import torch
 
-from loralab.errors import MissingDependencyError, QuantizationError
+from loralab.errors import QuantizationError
+from loralab.optional import require
 from loralab.quant.configs import Awq, Gptq
 from loralab.quant.linears import is_skipped
 from loralab.quant.registry import register_backend
@@ -44,11 +45,8 @@ def require_cuda(config) -> None:
 
 
 def _torchao_int4(config):
-    try:
-        from torchao.quantization import Int4WeightOnlyConfig, quantize_
-    except ImportError:
-        raise MissingDependencyError(f"{config.kind} needs torchao: pip install torchao") from None
-    return quantize_, Int4WeightOnlyConfig(group_size=config.group_size)
+    tq = require("torchao.quantization", "quant", config.kind, "torchao")
+    return tq.quantize_, tq.Int4WeightOnlyConfig(group_size=config.group_size)
 
 
 def _steps(config, base):

@@ -10,7 +10,8 @@ from collections.abc import Iterable
 
 import torch
 
-from loralab.errors import MissingDependencyError, QuantizationError
+from loralab.errors import QuantizationError
+from loralab.optional import require
 from loralab.quant.configs import Int4WeightOnly, Int8Static
 from loralab.quant.linears import quantizable_linears
 from loralab.quant.registry import register_backend
@@ -27,11 +28,7 @@ def apply_int8_static(model, config: Int8Static, calibration: Iterable[dict] | N
 
 
 def _quanto():
-    try:
-        import optimum.quanto as quanto
-    except ImportError:
-        raise MissingDependencyError("int4-weight-only and int8-static need optimum-quanto: pip install optimum-quanto") from None
-    return quanto
+    return require("optimum.quanto", "quant", "int4-weight-only / int8-static", "optimum-quanto")
 
 
 def quantize_int4(model, group_size: int):

@@ -12,7 +12,8 @@ import shutil
 
 import torch
 
-from loralab.errors import MissingDependencyError, QuantizationError
+from loralab.errors import QuantizationError
+from loralab.optional import require
 from loralab.quant.configs import Int8Dynamic, Int8WeightOnly
 from loralab.quant.linears import is_skipped
 from loralab.quant.registry import register_backend
@@ -57,8 +58,5 @@ def _filter(keep_float):
 
 
 def _torchao(name: str):
-    try:
-        import torchao.quantization as tq
-    except ImportError:
-        raise MissingDependencyError("int8-weight-only and int8-dynamic:engine=torchao need torchao: pip install torchao") from None
+    tq = require("torchao.quantization", "quant", "int8-weight-only / int8-dynamic:engine=torchao", "torchao")
     return getattr(tq, name)

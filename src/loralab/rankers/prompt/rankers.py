@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from loralab.data.schemas import Document
+from loralab.optional import require
 from loralab.rankers.prompt.configs import ListwiseConfig, PointwiseConfig, PromptOptions, RatingConfig
 from loralab.rankers.prompt.parsing import extract_rating, parse_permutation
 from loralab.rankers.prompt.templates import load_template
@@ -21,6 +22,7 @@ TIE_BREAK = 1e-6  # rating ties keep the first-stage order: a rating moves by le
 
 def make_backend(config: PromptOptions):
     if config.backend == "openai":
+        require("httpx", "serve", "the OpenAI-compatible prompt backend (-o backend=openai)")
         from loralab.rankers.prompt.remote import RemoteBackend
 
         return RemoteBackend(

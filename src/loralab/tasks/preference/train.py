@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from loralab.methods.configs import FullConfig, LoraConfig, QLoraConfig, TrainConfig
+from loralab.methods.configs import LoraConfig, QLoraConfig, TrainConfig
 from loralab.models.siamese import SiameseHeadConfig, SiamesePreferenceModel, save_head
 from loralab.tasks.preference.data import PreferencePair, load_pairs, preference_metrics
 
@@ -129,7 +129,7 @@ def save_siamese(model: SiamesePreferenceModel, tokenizer, method, out: Path) ->
     """adapter/ (PEFT adapter of the encoder) or model/ (the full encoder), with the head beside it."""
     from loralab.artifacts.atomic import save_pretrained_atomically
 
-    target = Path(out) / ("model" if isinstance(method, FullConfig) else "adapter")
+    target = Path(out) / ("model" if method.kind == "full" else "adapter")
     return save_pretrained_atomically(model.encoder, tokenizer, target, extra=lambda folder: save_head(model, folder))
 
 

@@ -78,7 +78,7 @@ def _result(cfg: PriceEvalConfig, preds, latency, size, notes) -> EvalResult:
     values = regression_metrics([p["price"] for p in preds], [p["pred"] for p in preds],
                                 sum(not p["parsed"] for p in preds))
     metrics = Metrics(values, primary="mae", greater_is_better=False, num_queries=len(preds))
-    per_item = {"abs_error": {str(p["id"]): abs(p["pred"] - p["price"]) for p in preds}}
+    per_item = {"mae": {str(p["id"]): abs(p["pred"] - p["price"]) for p in preds}}  # their mean is the MAE
     return EvalResult("regress", metrics, dataclasses.asdict(cfg), per_item, latency,
                       latency.queries_per_second if latency else None, "items/s", peak_rss_bytes(), size, notes,
                       outputs=preds)

@@ -233,19 +233,19 @@ def group_metrics(eval_pred) -> dict[str, float]:
 
 
 def training_task(cfg: TrainConfig, tokenizer) -> TrainingTask:
-    groups = load_training_groups(cfg.data, max(cfg.num_negatives, 8), cfg.negative_pool, cfg.seed)
+    groups = load_training_groups(cfg.data, max(cfg.rerank.num_negatives, 8), cfg.rerank.negative_pool, cfg.seed)
     train, held = split_by_query(groups, cfg.eval_fraction, cfg.seed)
     train = train[: cfg.max_train_examples] if cfg.max_train_examples else train
-    fused = f" fused with BM25 x{cfg.teacher_bm25_weight:g}" if cfg.teacher_bm25_weight else ""
-    distilling = f", distilling {cfg.teacher}{fused}, weight {cfg.distill_weight:g}" if cfg.teacher else ""
+    fused = f" fused with BM25 x{cfg.rerank.teacher_bm25_weight:g}" if cfg.rerank.teacher_bm25_weight else ""
+    distilling = f", distilling {cfg.rerank.teacher}{fused}, weight {cfg.rerank.distill_weight:g}" if cfg.rerank.teacher else ""
     return TrainingTask(
         num_labels=1,
-        train_dataset=GroupDataset(train, cfg.num_negatives, cfg.teacher, cfg.max_length, cfg.teacher_bm25_weight),
-        eval_dataset=GroupDataset(held[: cfg.max_eval_examples], cfg.num_negatives),
+        train_dataset=GroupDataset(train, cfg.rerank.num_negatives, cfg.rerank.teacher, cfg.max_length, cfg.rerank.teacher_bm25_weight),
+        eval_dataset=GroupDataset(held[: cfg.max_eval_examples], cfg.rerank.num_negatives),
         collator=GroupCollator(tokenizer, cfg.max_length),
         compute_metrics=group_metrics,
         metric_for_best="mrr",
-        loss=lambda logits, labels: group_loss(logits, labels, cfg.loss, cfg.distill_weight),
+        loss=lambda logits, labels: group_loss(logits, labels, cfg.rerank.loss, cfg.rerank.distill_weight),
         description=f"{len(train)} training groups, {min(len(held), cfg.max_eval_examples)} held-out groups "
-        f"(1 positive + {cfg.num_negatives} negatives, {cfg.loss} loss{distilling})",
+        f"(1 positive + {cfg.rerank.num_negatives} negatives, {cfg.rerank.loss} loss{distilling})",
     )

@@ -17,7 +17,7 @@ from loralab.serve.adapters import parse_adapter_specs
 from loralab.serve.app import create_app
 from loralab.serve.batcher import BatchSettings
 from loralab.serve.limits import ServeLimits
-from loralab.serve.registry import ServeModels
+from loralab.serve.served_models import ServeModels
 from loralab.serve.runner import BackgroundServer
 
 

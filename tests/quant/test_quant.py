@@ -156,7 +156,7 @@ def test_cli_quantize_then_rerank_and_inspect_the_folder(tmp_path, tiny_cross_en
     saved = build_ranker(ranker_config("cross-encoder", model=str(out))).score("flea", docs)
     in_memory = build_ranker(ranker_config("cross-encoder", model=str(tiny_cross_encoder), quantize="int8-dynamic"))
     assert saved == pytest.approx(in_memory.score("flea", docs), abs=1e-4)
-    from loralab.serve.registry import ServeModels
+    from loralab.serve.served_models import ServeModels
 
     served = ServeModels.load(str(out), max_length=64)  # `loralab serve --model OUT` serves the quantized model
     assert served.ranker.score("flea", docs) == pytest.approx(saved, abs=1e-6)

@@ -118,7 +118,7 @@ def test_evaluation_counts_unparsed_and_writes_a_run(price_llama, price_folder, 
     assert result.metrics.values["unparsed"] == 1 and result.num_examples == 3
     assert result.primary == "mae" and result.metrics.greater_is_better is False
     assert [p["pred"] for p in result.outputs] == [123.0, 7.5, median]
-    assert sorted(result.per_example["abs_error"].values()) == sorted(abs(p["pred"] - p["price"]) for p in result.outputs)
+    assert sorted(result.per_example["mae"].values()) == sorted(abs(p["pred"] - p["price"]) for p in result.outputs)
     folder = save_price_eval(result, tmp_path, "tiny greedy")
     written = {p.name for p in folder.path.iterdir()}
     assert {"metrics.json", "predictions.jsonl", "scatter.png", "manifest.json"} <= written

@@ -43,7 +43,9 @@ def labeled_folder(tmp_path) -> Path:
 
 def _cfg(model, data, **kw):
     base = dict(model=str(model), data=str(data), max_steps=6, batch_size=4, eval_steps=3, save_steps=3,
-                logging_steps=1, max_length=32, num_negatives=3, learning_rate=1e-3, eval_fraction=0.25)
+                logging_steps=1, max_length=32, learning_rate=1e-3, eval_fraction=0.25)
+    if kw.get("task", "rerank") == "rerank":
+        base["num_negatives"] = 3
     return train_config(**{**base, **kw})
 
 
@@ -212,7 +214,7 @@ def test_rerank_training_with_a_teacher(tmp_path, tiny_bert, groups_file):
     assert task.collator([task.eval_dataset[0]])["labels"].dtype.is_floating_point is False  # eval: plain labels
     result = train(method_config("lora", r=4, alpha=8), cfg, tmp_path / "run")
     assert result.metrics["global_step"] == 6
-    assert json.loads((result.run_dir / "manifest.json").read_text())["config"]["train"]["teacher"] == str(tiny_bert)
+    assert json.loads((result.run_dir / "manifest.json").read_text())["config"]["train"]["rerank"]["teacher"] == str(tiny_bert)
     with pytest.raises(ConfigError, match="listwise"):
         _cfg(tiny_bert, groups_file, teacher="minilm", loss="bce")
 

@@ -8,7 +8,7 @@ from serve_support import library_ranker
 
 from loralab.data.registry import load_rerank_dataset
 from loralab.serve.app import create_app
-from loralab.serve.registry import ServeModels
+from loralab.serve.served_models import ServeModels
 from loralab.serve.runner import BackgroundServer
 
 QUERY = "flea life cycle of cats on concrete floors"  # matches all three documents in BM25

@@ -12,7 +12,7 @@ from serve_support import LABELS, library_ranker, make_classifier, make_lora_ada
 from loralab.data.schemas import Document
 from loralab.serve.app import create_app
 from loralab.serve.batcher import BatchSettings
-from loralab.serve.registry import ServeModels
+from loralab.serve.served_models import ServeModels
 from loralab.serve.runner import BackgroundServer
 
 QUERY = "flea life cycle"
