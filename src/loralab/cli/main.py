@@ -22,9 +22,9 @@ err_console = Console(stderr=True)
 
 
 def _register() -> None:
-    from loralab.cli import compare_cmd, eval_cmd, info_cmds, quant_cmds, rank_cmds, train_cmds
+    from loralab.cli import compare_cmd, eval_cmd, info_cmds, quant_cmds, rank_cmds, study_cmd, train_cmds
 
-    for module in (info_cmds, rank_cmds, eval_cmd, compare_cmd, train_cmds, quant_cmds):
+    for module in (info_cmds, rank_cmds, eval_cmd, compare_cmd, study_cmd, train_cmds, quant_cmds):
         module.register(app)
     __import__("loralab.cli.retrieval_cmds", fromlist=["register"]).register(app)  # index, search
     __import__("loralab.cli.serve_cmd", fromlist=["register"]).register(app)  # serve

@@ -10,6 +10,7 @@ err_console = Console(stderr=True)
 
 def serve(
     model: str = typer.Option("minilm", help="packaged alias, local folder, GGUF file or hub id"),
+    study: str = typer.Option(None, help="serve the winner of `loralab study run ... --out DIR` (sets --model, --ranker)"),
     ranker: str = typer.Option("cross-encoder", help="cross-encoder | bi-encoder"),
     adapter: list[str] = typer.Option([], "--adapter", help="name=path of a PEFT LoRA folder; repeatable"),
     classifier: str = typer.Option(None, help="sequence-classifier model served at /v1/classify"),
@@ -40,6 +41,10 @@ def serve(
     from loralab.serve.served_models import ServeModels
     from loralab.serve.runner import LOOPBACK, serve_forever
 
+    if study:
+        from loralab.study.ship import served_winner
+
+        model, ranker = served_winner(study)
     if threads:
         import torch
 

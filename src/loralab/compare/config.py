@@ -82,7 +82,8 @@ class CompareConfig(BaseModel):
         return self
 
 
-def load_compare_config(path: Path) -> CompareConfig:
+def load_yaml_config(path: Path, model: type[BaseModel], expected: str) -> Any:
+    """A YAML file validated by a pydantic model; every problem names its field (`methods.2.ranker: ...`)."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
@@ -91,9 +92,13 @@ def load_compare_config(path: Path) -> CompareConfig:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: invalid YAML ({exc})") from None
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping with 'dataset' and 'methods'")
+        raise ConfigError(f"{path}: expected a mapping with {expected}")
     try:
-        return CompareConfig.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"{path}: {problems}") from None
+
+
+def load_compare_config(path: Path) -> CompareConfig:
+    return load_yaml_config(path, CompareConfig, "'dataset' and 'methods'")

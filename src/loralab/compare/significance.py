@@ -46,6 +46,7 @@ def annotate(rows: list[dict[str, Any]], primary: str, greater_is_better: bool =
             baseline["p_vs_best"] = test.p_adjusted
     return {
         "baseline": baseline["method"], "best": best["method"], "alpha": ALPHA, "correction": "holm",
+        "greater_is_better": greater_is_better,
         "test": "paired randomization (sign flips), two-sided, 10,000 resamples",
         "tests": [t.__dict__ for t in adjusted],
     }
@@ -56,13 +57,18 @@ def noise_lines(rows: list[dict[str, Any]], summary: dict[str, Any], primary: st
     if not summary.get("tests"):
         return []
     baseline, best = summary["baseline"], summary["best"]
-    real = [r["method"] for r in rows if r.get("p_vs_baseline") is not None and r["p_vs_baseline"] < ALPHA]
+    base_value = next(r[primary] for r in rows if r["method"] == baseline)
+    real = [r for r in rows if r.get("p_vs_baseline") is not None and r["p_vs_baseline"] < ALPHA]
+    better = [r["method"] for r in real if (r[primary] > base_value) == summary["greater_is_better"]]
+    worse = [r["method"] for r in real if r["method"] not in better]
     noise = [r["method"] for r in rows if r.get("p_vs_baseline") is not None and r["p_vs_baseline"] >= ALPHA]
     tied_best = [r["method"] for r in rows if r.get("p_vs_best") is not None and r["p_vs_best"] >= ALPHA]
     lines = [f"Significance: paired randomization tests on per-example {primary}, Holm-corrected, alpha {ALPHA}; "
              f"95% bootstrap intervals in the table."]
-    if real:
-        lines.append(f"Different from the baseline ({baseline}): {', '.join(real)}.")
+    if better:
+        lines.append(f"Significantly better than the baseline ({baseline}): {', '.join(better)}.")
+    if worse:
+        lines.append(f"Significantly worse than the baseline ({baseline}): {', '.join(worse)}.")
     if noise:
         lines.append(f"Within noise of the baseline ({baseline}): {', '.join(noise)}: their difference is not "
                      "significant on this many examples.")

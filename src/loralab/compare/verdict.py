@@ -1,7 +1,7 @@
 """The verdict: the Pareto frontier over (quality, p95 latency, peak memory, cost) and the recommendation.
 
 The recommendation is the best-quality candidate within the budget, ties (equal quality within `tie_tolerance`)
-broken by cost; when nothing fits, the verdict names the constraint that binds (the one whose removal lets the
+broken by cost (a cost a row did not measure, such as an untimed first stage, breaks no limit); when nothing fits, the verdict names the constraint that binds (the one whose removal lets the
 best candidate in) and the closest candidate (smallest relative excess over the limits).
 """
 
@@ -52,18 +52,21 @@ def _better(a: float, b: float, greater_is_better: bool) -> bool:
     return a > b if greater_is_better else a < b
 
 
-def _cost(row: dict, key: str) -> float:
+def _cost(row: dict, key: str) -> float | None:
+    """A measured cost; None when the row has none (e.g. BM25's first stage, evaluated as given, is not timed)."""
     value = row.get(key)
-    return float("inf") if value is None else float(value)
+    return None if value is None else float(value)
 
 
 def pareto_frontier(rows: list[dict], primary: str, greater_is_better: bool = True) -> list[str]:
-    """Candidates no other candidate beats on quality and on every cost at once (missing costs count as worst)."""
+    """Candidates no other candidate beats on quality and on every cost at once; a cost one of the two did not
+    measure is left out of their comparison."""
     def dominates(a: dict, b: dict) -> bool:
         qa, qb = a[primary], b[primary]
-        at_least = (qa >= qb if greater_is_better else qa <= qb) and all(
-            _cost(a, key) <= _cost(b, key) for key, _, _ in COSTS)
-        strictly = _better(qa, qb, greater_is_better) or any(_cost(a, key) < _cost(b, key) for key, _, _ in COSTS)
+        costs = [(_cost(a, key), _cost(b, key)) for key, _, _ in COSTS]
+        costs = [(x, y) for x, y in costs if x is not None and y is not None]
+        at_least = (qa >= qb if greater_is_better else qa <= qb) and all(x <= y for x, y in costs)
+        strictly = _better(qa, qb, greater_is_better) or any(x < y for x, y in costs)
         return at_least and strictly
 
     scored = [r for r in rows if r.get(primary) is not None]
@@ -71,7 +74,7 @@ def pareto_frontier(rows: list[dict], primary: str, greater_is_better: bool = Tr
 
 
 def violations(row: dict, budget: Budget, primary: str, greater_is_better: bool) -> list[str]:
-    broken = [label for key, label, limit in budget.limits() if _cost(row, key) > limit]
+    broken = [label for key, label, limit in budget.limits() if (_cost(row, key) or 0.0) > limit]
     if budget.min_quality is not None and _better(budget.min_quality, row[primary], greater_is_better):
         broken.append(f"{primary} {'at least' if greater_is_better else 'at most'} {budget.min_quality:g}")
     return broken
@@ -79,7 +82,7 @@ def violations(row: dict, budget: Budget, primary: str, greater_is_better: bool)
 
 def _excess(row: dict, budget: Budget, primary: str, greater_is_better: bool) -> float:
     """Sum of relative excesses over each limit (0 when within budget)."""
-    total = sum(max(0.0, _cost(row, key) / limit - 1) for key, _, limit in budget.limits())
+    total = sum(max(0.0, (_cost(row, key) or 0.0) / limit - 1) for key, _, limit in budget.limits())
     if budget.min_quality is not None and budget.min_quality:
         gap = (budget.min_quality - row[primary]) if greater_is_better else (row[primary] - budget.min_quality)
         total += max(0.0, gap / abs(budget.min_quality))
@@ -94,7 +97,10 @@ def _ranked(rows: list[dict], primary: str, greater_is_better: bool, tie_toleran
     top = best_first[0][primary]
     tied = [r for r in best_first if abs(r[primary] - top) <= tie_tolerance]
     rest = [r for r in best_first if r not in tied]
-    return sorted(tied, key=lambda r: (_cost(r, "cost_per_1m"), _cost(r, "p95_ms"))) + rest
+    def cheapest(row: dict) -> tuple[float, float]:
+        return (_cost(row, "cost_per_1m") or 0.0, _cost(row, "p95_ms") or 0.0)
+
+    return sorted(tied, key=cheapest) + rest
 
 
 def recommend(rows: list[dict], budget: Budget, primary: str, greater_is_better: bool = True,

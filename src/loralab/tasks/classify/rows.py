@@ -1,7 +1,8 @@
 """`loralab compare` rows for classification: one model (a trained run, optionally quantized) per row.
 
 A method's options: model (alias, folder, trained run or quantized folder), quantize (bf16, int8-dynamic, ...),
-max_length, batch_size, split, limit (examples; default the comparison's limit_queries), latency_samples."""
+max_length, batch_size, split, limit (examples; default the comparison's limit_queries), latency_samples; for a
+causal LM prompted zero-shot: labels (names in label-id order), template."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from loralab.tasks.rows import RowRequest, measured_columns, training_columns
 
-OPTIONS = {"model", "quantize", "max_length", "batch_size", "split", "limit", "latency_samples"}
+OPTIONS = {"model", "quantize", "max_length", "batch_size", "split", "limit", "latency_samples", "labels", "template"}
 
 
 def rows(request_dict: dict[str, Any]) -> list[dict[str, Any]]:

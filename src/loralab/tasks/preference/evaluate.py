@@ -64,17 +64,31 @@ def _score(loaded: LoadedPreferenceModel, first: list[dict], second: list[dict],
 
 def evaluate_preference(spec: str | Path, data: str = "hh-rlhf-pairs", split: str = "test", limit: int | None = None,
                         batch_size: int = 16, quantize: str | None = None, latency_samples: int = 50) -> EvalResult:
-    """Swap-consistent metrics on a split, the flip rate, batched throughput and one-at-a-time latency."""
-    loaded = load_preference_model(spec, quantize=quantize)
+    """Swap-consistent metrics on a split, the flip rate, batched throughput and one-at-a-time latency.
+
+    A trained preference run is scored by its Siamese model; a causal LM judges zero-shot (LLM-as-judge)."""
+    from loralab.artifacts.load import head_of
+
+    if head_of(spec) == "causal-lm":
+        from loralab.errors import ConfigError
+        from loralab.tasks.preference.judge import PromptJudge
+
+        if quantize:
+            raise ConfigError("LLM-as-judge runs the LM as loaded; quantize it with `loralab quantize` first")
+        loaded = PromptJudge(str(spec))
+        scorer = loaded.predict_probs
+    else:
+        loaded = load_preference_model(spec, quantize=quantize)
+        scorer = lambda chunk, size: predict_probs(loaded, chunk, size)  # noqa: E731
     pairs = load_pairs(data, split)
     pairs = pairs[:limit] if limit else pairs
     start = time.perf_counter()
-    forward, backward = predict_probs(loaded, pairs, batch_size)
+    forward, backward = scorer(pairs, batch_size)
     seconds = time.perf_counter() - start
     labels = np.array([p.label for p in pairs])
     metrics = preference_metrics((forward + backward) / 2, labels)
     single = preference_metrics(forward, labels)
-    latencies = [_time_one(loaded, pair) for pair in pairs[:latency_samples]]
+    latencies = [_time_one(scorer, pair) for pair in pairs[:latency_samples]]
     averaged = (forward + backward) / 2
     values = {**{k: v for k, v in metrics.items() if k != "num_pairs"},
               "accuracy_one_order": single["accuracy"], "log_loss_one_order": single["log_loss"],
@@ -93,7 +107,7 @@ def evaluate_preference(spec: str | Path, data: str = "hh-rlhf-pairs", split: st
     )
 
 
-def _time_one(loaded: LoadedPreferenceModel, pair: PreferencePair) -> float:
+def _time_one(scorer, pair: PreferencePair) -> float:
     start = time.perf_counter()
-    predict_probs(loaded, [pair], batch_size=1)
+    scorer([pair], 1)
     return time.perf_counter() - start

@@ -1,0 +1,1 @@
+"""A study: a task, a budget and candidates -> cached, resumable steps -> statistics -> verdict -> winner/."""

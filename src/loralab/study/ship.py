@@ -1,0 +1,114 @@
+"""Ship the winner: `DIR/winner/` is a ready model folder (merged and/or quantized, with its tokenizer) plus
+`winner.json` saying how it was made, so `--model DIR/winner` works everywhere and `loralab serve --study DIR`
+serves it. A winner without weights (BM25, a prompt on a remote server) gets winner.json only."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from loralab.artifacts.atomic import atomic_write_json
+from loralab.artifacts.run_folder import RunFolder
+from loralab.study.spec import StudySpec
+
+WINNER = "winner"
+MANIFEST = "winner.json"
+
+
+def ship_winner(spec: StudySpec, results: dict[str, Any], out: Path) -> dict[str, Any] | None:
+    verdict = results.get("verdict") or {}
+    name = verdict.get("winner")
+    if name is None:
+        return None
+    row = next(r for r in results["rows"] if r["method"] == name)
+    target = Path(out) / WINNER
+    tmp = target.with_name(f".{WINNER}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    how = _materialize(row, tmp)
+    manifest = {"candidate": name, "task": spec.task, "ranker": row.get("ranker"), "model": row.get("model"),
+                "quantization": row.get("study_quantization"), "made_by": how, "reason": verdict.get("reason"),
+                "metrics": {k: row.get(k) for k in (task_primary(spec), "p95_ms", "peak_rss_mb", "cost_per_1m")}}
+    atomic_write_json(tmp / MANIFEST, manifest)
+    if target.exists():
+        shutil.rmtree(target)
+    tmp.rename(target)
+    return {**manifest, "folder": str(target)}
+
+
+def task_primary(spec: StudySpec) -> str:
+    from loralab.compare.task_tables import task_bench
+
+    return task_bench(spec.task).primary
+
+
+def _materialize(row: dict[str, Any], folder: Path) -> str:
+    """Write the winner's weights into `folder`; returns how they were made."""
+    from loralab.artifacts.atomic import save_pretrained_atomically
+    from loralab.artifacts.merge import float_model, merged
+    from loralab.artifacts.quantized import save_quantized
+
+    model = row.get("model")
+    run = RunFolder.open(model) if model else None
+    variant = row.get("study_quantization")
+    if run is None:
+        return _copy_untrained(model, folder, row.get("ranker"))
+    if variant:
+        from loralab.quant.prepare import quantize_for_inference
+
+        loaded = float_model(str(run.path))
+        loaded.model = quantize_for_inference(loaded.model, loaded.tokenizer, variant,
+                                              pairs=loaded.head == "sequence-classifier")
+        save_quantized(loaded, folder / "model")
+        _move_up(folder / "model", folder)
+        return f"{run.method.get('kind')} run merged into its base, then quantized post-training ({variant})"
+    if run.adapter_dir is not None:
+        # QLoRA: merged into the weights dequantized from its 4-bit base, the ones the adapter was trained on.
+        loaded = merged(str(run.path), "dequantized" if run.method.get("kind") == "qlora" else "original")
+        save_pretrained_atomically(loaded.model, loaded.tokenizer, folder / "model")
+        _move_up(folder / "model", folder)
+        return f"{run.method.get('kind')} adapter merged into its base (fp32)"
+    shutil.copytree(run.model_dir, folder, dirs_exist_ok=True)
+    return "full fine-tuning: the trained model as saved"
+
+
+def _copy_untrained(model: str | None, folder: Path, ranker: str | None) -> str:
+    """A zero-shot or prompted winner: its model folder as it is (nothing to ship for BM25 or a remote model)."""
+    from loralab.artifacts.load import resolve_model
+    from loralab.errors import LoralabError
+
+    if not model:
+        return f"no weights to ship: {ranker} needs no model"
+    try:
+        source = Path(resolve_model(model))
+    except LoralabError:
+        source = None
+    if source is None or not source.is_dir():
+        return f"no weights to ship: the {ranker} candidate uses '{model}' (not a local model folder)"
+    shutil.copytree(source, folder, dirs_exist_ok=True)
+    return f"the {ranker} candidate's model as it is ({model}, no training)"
+
+
+def _move_up(inner: Path, folder: Path) -> None:
+    for item in inner.iterdir():
+        item.rename(folder / item.name)
+    inner.rmdir()
+
+
+def served_winner(study_dir: str | Path) -> tuple[str, str]:
+    """(model folder, ranker kind) of a study's shipped winner, for `loralab serve --study DIR`."""
+    import json
+
+    from loralab.errors import ConfigError
+
+    folder = Path(study_dir) / WINNER
+    if not (folder / MANIFEST).is_file():
+        raise ConfigError(f"{study_dir}: no {WINNER}/{MANIFEST}; run `loralab study run STUDY --out {study_dir}` "
+                          "(a study with a budget ships its winner there)")
+    manifest = json.loads((folder / MANIFEST).read_text())
+    ranker = manifest.get("ranker")
+    if not (folder / "config.json").is_file() or ranker not in ("cross-encoder", "bi-encoder"):
+        raise ConfigError(f"{study_dir}: the winner ({manifest['candidate']}, {ranker}) has no model to serve here: "
+                          f"{manifest['made_by']}")
+    return str(folder), ranker

@@ -1,0 +1,103 @@
+"""A tiny study end to end: cached steps, failed candidates as rows, deliverables, winner; SIGKILL and resume."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from loralab.errors import ConfigError
+from loralab.study.spec import load_study
+
+
+@pytest.fixture
+def groups_file(tmp_path) -> Path:
+    rows = [{"query_id": f"q{i}", "query": f"question {i} about {t}",
+             "positive": {"_id": f"p{i}", "title": t, "text": f"all about {t}"},
+             "negatives": [f"unrelated text {i} {j}" for j in range(4)]}
+            for i, t in enumerate(["fleas", "concrete", "cats", "tea"] * 4)]
+    path = tmp_path / "groups.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def _study(tmp_path, tiny_bert, groups_file, beir_folder, max_steps=2, every=2, **extra) -> Path:
+    spec = {
+        "task": "rerank", "data": {"train": str(groups_file), "test": str(beir_folder)}, "backbone": str(tiny_bert),
+        "budget": {"max_p95_ms": 60000}, "quantize": ["int8-dynamic"],
+        "train": {"max_steps": max_steps, "batch_size": 4, "eval_steps": every, "save_steps": every, "max_length": 32,
+                  "num_negatives": 3, "max_eval_examples": 4},
+        "candidates": [
+            {"name": "BM25", "method": "baseline", "ranker": "bm25"},
+            {"name": "broken", "method": "baseline", "ranker": "cross-encoder", "model": str(tmp_path / "nope")},
+            {"name": "LoRA", "method": "lora", "lora": {"r": 4, "alpha": 8}},
+        ],
+        **extra,
+    }
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def test_tiny_study_writes_every_deliverable_and_skips_done_steps(tmp_path, tiny_bert, groups_file, beir_folder):
+    from loralab.study.runner import run_study
+
+    spec = load_study(_study(tmp_path, tiny_bert, groups_file, beir_folder))
+    results = run_study(spec, tmp_path / "out", isolate=False)
+    names = [r["method"] for r in results["rows"]]
+    assert names == ["BM25", "LoRA", "LoRA + int8-dynamic", "broken"]
+    broken = next(r for r in results["rows"] if r["method"] == "broken")
+    assert "model path not found" in broken["failed"]
+    for report in ("method_comparison.md", "quantization_ablation.md", "lora_vs_qlora.md", "report.html",
+                   "results.json"):
+        assert (tmp_path / "out" / report).is_file(), report
+    assert "broken" in (tmp_path / "out" / "method_comparison.md").read_text()
+    saved = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert saved["verdict"]["winner"] in names and saved["statistics"]["correction"] == "holm"
+    winner = tmp_path / "out" / "winner" / "winner.json"
+    assert json.loads(winner.read_text())["candidate"] == saved["verdict"]["winner"]
+    steps = sorted(p.name for p in (tmp_path / "out" / "steps").iterdir())
+    stamps = {p: (tmp_path / "out" / "steps" / p / "step.json").stat().st_mtime_ns for p in steps}
+    run_study(spec, tmp_path / "out", isolate=False)  # again: only the failed step runs again
+    rerun = [p for p in steps if (tmp_path / "out" / "steps" / p / "step.json").stat().st_mtime_ns != stamps[p]]
+    assert len(rerun) == 1 and "broken" in rerun[0]
+
+
+def test_killed_study_resumes_without_redoing_finished_steps(tmp_path, tiny_bert, groups_file, beir_folder):
+    path = _study(tmp_path, tiny_bert, groups_file, beir_folder, max_steps=160, every=40)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "loralab.cli.main", "study", "run", str(path), "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and not list(out.glob("steps/train-*/run/checkpoints/checkpoint-*/trainer_state.json")):
+        time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = {p.parent.name for p in out.glob("steps/*/step.json")}
+    assert any(name.startswith("evaluate-bm25") for name in done) and not any("train" in n for n in done)
+    bm25 = next(out.glob("steps/evaluate-bm25-*/step.json")).stat().st_mtime_ns
+    finished = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    assert finished.returncode == 0, finished.stderr
+    assert next(out.glob("steps/evaluate-bm25-*/step.json")).stat().st_mtime_ns == bm25  # not redone
+    metrics = json.loads(next(out.glob("steps/train-*/run/metrics.json")).read_text())
+    assert metrics["resumed_from"] and metrics["global_step"] == 160
+
+
+def test_bad_study_files_name_the_field(tmp_path):
+    cases = [
+        ({"data": {"test": "x"}, "candidates": [{"name": "a", "method": "magic"}]}, "unknown method 'magic'"),
+        ({"data": {"test": "x"}, "candidates": [{"name": "a", "method": "lora"}]}, "need data.train"),
+        ({"data": {"test": "x"}, "budget": {"max_p95_ms": -1}, "candidates": [{"name": "a", "method": "baseline"}]},
+         "budget.max_p95_ms"),
+        ({"data": {"test": "x"}, "candidates": [{"name": "a", "method": "baseline", "colour": 1}]}, "colour"),
+    ]
+    for spec, message in cases:
+        path = tmp_path / "bad.yaml"
+        path.write_text(yaml.safe_dump(spec))
+        with pytest.raises(ConfigError, match=message):
+            load_study(path)
