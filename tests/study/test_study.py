@@ -61,6 +61,16 @@ def test_tiny_study_writes_every_deliverable_and_skips_done_steps(tmp_path, tiny
     assert saved["verdict"]["winner"] in names and saved["statistics"]["correction"] == "holm"
     winner = tmp_path / "out" / "winner" / "winner.json"
     assert json.loads(winner.read_text())["candidate"] == saved["verdict"]["winner"]
+    from loralab.study.ship import served_winner
+
+    if (winner.parent / "config.json").is_file():  # a model to serve: `--model DIR/winner` loads it as saved
+        from loralab.artifacts.load import load
+
+        folder, ranker = served_winner(tmp_path / "out")
+        assert ranker == "cross-encoder" and load(folder).head == "sequence-classifier"
+    else:
+        with pytest.raises(ConfigError, match="no model to serve"):
+            served_winner(tmp_path / "out")
     steps = sorted(p.name for p in (tmp_path / "out" / "steps").iterdir())
     stamps = {p: (tmp_path / "out" / "steps" / p / "step.json").stat().st_mtime_ns for p in steps}
     run_study(spec, tmp_path / "out", isolate=False)  # again: only the failed step runs again
