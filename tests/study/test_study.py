@@ -111,3 +111,16 @@ def test_bad_study_files_name_the_field(tmp_path):
         path.write_text(yaml.safe_dump(spec))
         with pytest.raises(ConfigError, match=message):
             load_study(path)
+
+
+def test_quantization_ablation_compares_each_variant_with_its_own_float_model(tmp_path):
+    from loralab.study.report import quantization_ablation
+    from loralab.study.spec import StudySpec
+
+    spec = StudySpec(task="classify", data={"train": "sst2", "test": "sst2"},
+                     candidates=[{"name": "LoRA", "method": "lora"}])
+    rows = [{"method": "LoRA", "candidate": "LoRA", "accuracy": 0.80, "size_mb": 86.0, "items_per_s": 100.0},
+            {"method": "LoRA + bf16", "candidate": "LoRA", "study_quantization": "bf16", "accuracy": 0.79,
+             "size_mb": 43.0, "items_per_s": 190.0}]
+    table = quantization_ablation(spec, rows)
+    assert "| LoRA + bf16 | 0.7900 | -0.0100 | 43.0 | 0.50 | 1.90 |" in table and "examples/s ×" in table

@@ -51,9 +51,8 @@ def write_study_report(spec: StudySpec, steps: list[Step], out: Path) -> dict[st
         with open(out / "method_comparison.md", "a", encoding="utf-8") as handle:
             handle.write("## Failed candidates\n\n" + "".join(f"- {r['method']}: {r['failed']}\n" for r in failed))
     atomic_write_text(out / "lora_vs_qlora.md", lora_vs_qlora(spec, scored))
-    if not (out / "quantization_ablation.md").is_file():
-        atomic_write_text(out / "quantization_ablation.md", "# Quantization ablation\n\nNo quantized variant was "
-                                                             "evaluated next to its float model in this study.\n")
+    if spec.task != "rerank" or not (out / "quantization_ablation.md").is_file():  # compare writes re-ranking's
+        atomic_write_text(out / "quantization_ablation.md", quantization_ablation(spec, scored))
     results = json.loads((out / "results.json").read_text())
     results["rows"] = scored + failed
     from loralab.study.ship import ship_winner
@@ -82,6 +81,27 @@ def lora_vs_qlora(spec: StudySpec, rows: list[dict[str, Any]]) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Base MB: the frozen base's stored weights during training (QLoRA: 4-bit, quantization "
               "metadata included). Differences in the primary metric come with their significance in "
+              "method_comparison.md.", ""]
+    return "\n".join(lines)
+
+
+def quantization_ablation(spec: StudySpec, rows: list[dict[str, Any]]) -> str:
+    """Each post-training variant against its own float model: quality change, size and speed ratios."""
+    bench = task_bench(spec.task)
+    primary, (speed, speed_label, _) = bench.primary, bench.speed_columns[2]  # the throughput column
+    floats = {r["candidate"]: r for r in rows if not r.get("study_quantization")}
+    lines = ["# Quantization ablation", ""]
+    pairs = [(floats[r["candidate"]], r) for r in rows if r.get("study_quantization") and r["candidate"] in floats]
+    if not pairs:
+        return "\n".join(lines + ["No quantized variant was evaluated next to its float model in this study.", ""])
+    head = ["variant", primary, f"Δ {primary}", "size MB", "size ×", f"{speed_label} ×"]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for base, row in pairs:
+        ratio = lambda key: (row[key] / base[key]) if row.get(key) and base.get(key) else None  # noqa: E731
+        lines.append("| " + " | ".join([row["method"], _fmt(row.get(primary), "{:.4f}"),
+                                        _fmt(row[primary] - base[primary], "{:+.4f}"), _fmt(row.get("size_mb"), "{:.1f}"),
+                                        _fmt(ratio("size_mb"), "{:.2f}"), _fmt(ratio(speed), "{:.2f}")]) + " |")
+    lines += ["", "Δ is against the same candidate in float; whether it is noise: the p-values in "
               "method_comparison.md.", ""]
     return "\n".join(lines)
 
