@@ -71,6 +71,15 @@ def test_tiny_study_writes_every_deliverable_and_skips_done_steps(tmp_path, tiny
     else:
         with pytest.raises(ConfigError, match="no model to serve"):
             served_winner(tmp_path / "out")
+    from loralab.artifacts.load import load
+    from loralab.study.ship import _materialize
+
+    trained = str(next((tmp_path / "out" / "steps").glob("train-lora-*")) / "run")
+    how = _materialize({"model": trained, "study_quantization": "int8-dynamic"}, tmp_path / "int8-winner")
+    assert "quantized post-training (int8-dynamic)" in how
+    assert load(str(tmp_path / "int8-winner")).quantization == "int8-dynamic"
+    assert "merged" in _materialize({"model": trained}, tmp_path / "lora-winner")
+    assert load(str(tmp_path / "lora-winner")).head == "sequence-classifier"
     steps = sorted(p.name for p in (tmp_path / "out" / "steps").iterdir())
     stamps = {p: (tmp_path / "out" / "steps" / p / "step.json").stat().st_mtime_ns for p in steps}
     run_study(spec, tmp_path / "out", isolate=False)  # again: only the failed step runs again

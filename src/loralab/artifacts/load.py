@@ -20,7 +20,7 @@ import torch
 
 from loralab.artifacts.loaded import HEADS, LoadedModel
 from loralab.artifacts.adapters import AdapterSource, apply_adapter, find_adapter, load_trained_base
-from loralab.artifacts.quantized import is_quantized_dir, load_quantized
+from loralab.artifacts.quantized import is_quantized_dir, load_quantized, read_marker
 from loralab.artifacts.run_folder import RunFolder
 from loralab.errors import ConfigError, ModelError
 from loralab.models.backbones import resolve_backbone
@@ -63,7 +63,7 @@ def head_of(spec: str | Path) -> str:
     if run is not None:
         return run.head
     if is_quantized_dir(spec):
-        return load_quantized(spec).head
+        return read_marker(spec).get("architecture", "encoder")
     from transformers import AutoConfig
 
     resolved = resolve_model(spec)
@@ -93,7 +93,8 @@ def load(spec: str | Path, *, head: str | None = None, num_labels: int | None = 
         raise ConfigError(f"unknown head '{head}'; choose one of: {', '.join(HEADS)}")
     if is_quantized_dir(text):
         if quantize:
-            raise ConfigError(f"{text}: already quantized ({load_quantized(text).quantization}); load it as is")
+            kind = read_marker(text).get("quantization", {}).get("kind")
+            raise ConfigError(f"{text}: already quantized ({kind}); load it as is")
         loaded = load_quantized(text)
         _check_head(loaded.head, head, text)
         return loaded

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,6 @@ class LoadedModel:
     adapter: AdapterSource | None = None
     head_is_new: bool = False  # a classification head initialised just now: its scores are random
     quantization: str | None = None  # post-training quantization applied, or the QLoRA base
-    notes: list[str] = field(default_factory=list)
 
     @property
     def adapter_dir(self):

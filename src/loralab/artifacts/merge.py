@@ -47,31 +47,28 @@ def merged(spec: str | Path, base: str = "dequantized") -> LoadedModel:
 
 
 def _merged_siamese(spec, source, base: str) -> LoadedModel:
-    """A preference run: its shared encoder merged, its pair head as trained."""
+    """A preference run: its shared encoder merged into the original fp32 encoder, its pair head as trained."""
+    from peft import PeftModel
+
+    from loralab.models.siamese import SiamesePreferenceModel, load_head, read_head_config
+
     if source.qlora and base == "dequantized":
         raise ConfigError(f"{spec}: a QLoRA preference run merges into its original fp32 encoder only "
                           "(`loralab merge`); its 4-bit base cannot be dequantized inside the Siamese model here")
-    loaded = load(spec, head="siamese") if not source.qlora else None
-    if loaded is None:  # QLoRA: rebuild on the fp32 encoder and merge there
-        from peft import PeftModel
-
-        from loralab.models.siamese import SiamesePreferenceModel, load_head, read_head_config
-
-        encoder = _factory("encoder").from_pretrained(resolve_model(source.base), dtype=torch.float32)
-        encoder = PeftModel.from_pretrained(encoder, str(source.adapter_dir)).merge_and_unload().eval()
-        model = SiamesePreferenceModel(encoder, encoder.config.hidden_size, read_head_config(source.adapter_dir))
-        load_head(model, source.adapter_dir)
-        return LoadedModel(load_tokenizer(spec), model.eval(), "siamese", str(spec), None, source.run)
-    loaded.adapter, loaded.quantization = None, None
-    return loaded
+    encoder = _factory("encoder").from_pretrained(resolve_model(source.base), dtype=torch.float32)
+    encoder = PeftModel.from_pretrained(encoder, str(source.adapter_dir)).merge_and_unload().eval()
+    model = SiamesePreferenceModel(encoder, encoder.config.hidden_size, read_head_config(source.adapter_dir))
+    load_head(model, source.adapter_dir)
+    return LoadedModel(load_tokenizer(spec), model.eval(), "siamese", str(spec), None, source.run)
 
 
-def merge_run(spec: str | Path, out: str | Path) -> Path:
-    """`loralab merge`: save the run merged into its original fp32 base as a plain model folder (safetensors).
+def merge_run(spec: str | Path, out: str | Path, base: str = "original") -> Path:
+    """Save the run merged into a float base as a plain model folder (safetensors); `loralab merge` uses the
+    original fp32 base.
 
     A re-ranking or classification run becomes a sequence classifier, a regress/sft run a causal LM, a preference
     run its encoder plus the pair head files."""
-    model = merged(spec, base="original")
+    model = merged(spec, base=base)
     extra = None
     if model.head == "siamese":
         from loralab.models.siamese import save_head

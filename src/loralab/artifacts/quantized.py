@@ -60,9 +60,18 @@ def save_quantized(loaded, out: str | Path) -> Path:
     return out
 
 
+def read_marker(path: str | Path) -> dict:
+    """What a quantized folder records (quantization, architecture, source, layout), without loading weights."""
+    marker = Path(str(path)) / MARKER
+    try:
+        return json.loads(marker.read_text())
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{marker}: not a readable loralab quantization record ({type(exc).__name__}: {exc})") from None
+
+
 def source_of(path: str | Path) -> str | None:
     """The model a quantized folder was made from, if it still exists here (a path) or is an alias/hub id."""
-    source = json.loads((Path(str(path)) / MARKER).read_text()).get("source")
+    source = read_marker(path).get("source")
     if not source:
         return None
     from loralab.models.packaged import PACKAGED
@@ -83,8 +92,8 @@ def load_quantized(path: str | Path):
     from transformers import AutoConfig, AutoTokenizer
 
     folder = Path(str(path))
+    marker = read_marker(folder)
     try:
-        marker = json.loads((folder / MARKER).read_text())
         config = parse_quant(marker["quantization"], where=str(folder / MARKER))
         tensors = load_file(str(folder / WEIGHTS))
         model_config = AutoConfig.from_pretrained(str(folder))

@@ -44,9 +44,9 @@ def task_primary(spec: StudySpec) -> str:
 
 
 def _materialize(row: dict[str, Any], folder: Path) -> str:
-    """Write the winner's weights into `folder`; returns how they were made."""
-    from loralab.artifacts.atomic import save_pretrained_atomically
-    from loralab.artifacts.merge import float_model, merged
+    """Write the winner's weights into `folder` (each save below replaces it atomically); returns how."""
+    from loralab.artifacts.load import load
+    from loralab.artifacts.merge import merge_run
     from loralab.artifacts.quantized import save_quantized
 
     model = row.get("model")
@@ -54,21 +54,14 @@ def _materialize(row: dict[str, Any], folder: Path) -> str:
     variant = row.get("study_quantization")
     if run is None:
         return _copy_untrained(model, folder, row.get("ranker"))
-    if variant:
-        from loralab.quant.prepare import quantize_for_inference
-
-        loaded = float_model(str(run.path))
-        loaded.model = quantize_for_inference(loaded.model, loaded.tokenizer, variant,
-                                              pairs=loaded.head == "sequence-classifier")
-        save_quantized(loaded, folder / "model")
-        _move_up(folder / "model", folder)
-        return f"{run.method.get('kind')} run merged into its base, then quantized post-training ({variant})"
+    kind = run.method.get("kind")
+    if variant:  # the same load the evaluation made: the run as trained (a LoRA merged), quantized post-training
+        save_quantized(load(str(run.path), quantize=variant), folder)
+        return f"{kind} run merged into its base, then quantized post-training ({variant})"
     if run.adapter_dir is not None:
         # QLoRA: merged into the weights dequantized from its 4-bit base, the ones the adapter was trained on.
-        loaded = merged(str(run.path), "dequantized" if run.method.get("kind") == "qlora" else "original")
-        save_pretrained_atomically(loaded.model, loaded.tokenizer, folder / "model")
-        _move_up(folder / "model", folder)
-        return f"{run.method.get('kind')} adapter merged into its base (fp32)"
+        merge_run(str(run.path), folder, base="dequantized" if kind == "qlora" else "original")
+        return f"{kind} adapter merged into its base (fp32)"
     shutil.copytree(run.model_dir, folder, dirs_exist_ok=True)
     return "full fine-tuning: the trained model as saved"
 
@@ -88,12 +81,6 @@ def _copy_untrained(model: str | None, folder: Path, ranker: str | None) -> str:
         return f"no weights to ship: the {ranker} candidate uses '{model}' (not a local model folder)"
     shutil.copytree(source, folder, dirs_exist_ok=True)
     return f"the {ranker} candidate's model as it is ({model}, no training)"
-
-
-def _move_up(inner: Path, folder: Path) -> None:
-    for item in inner.iterdir():
-        item.rename(folder / item.name)
-    inner.rmdir()
 
 
 def served_winner(study_dir: str | Path) -> tuple[str, str]:
