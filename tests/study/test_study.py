@@ -57,6 +57,9 @@ def test_tiny_study_writes_every_deliverable_and_skips_done_steps(tmp_path, tiny
                    "results.json"):
         assert (tmp_path / "out" / report).is_file(), report
     assert "broken" in (tmp_path / "out" / "method_comparison.md").read_text()
+    lora_row = next(line for line in (tmp_path / "out" / "lora_vs_qlora.md").read_text().splitlines()
+                    if line.startswith("| LoRA | lora |"))
+    assert lora_row.split("|")[-2].strip() not in ("", "—")  # the base's bytes, from the run's metrics
     saved = json.loads((tmp_path / "out" / "results.json").read_text())
     assert saved["verdict"]["winner"] in names and saved["statistics"]["correction"] == "holm"
     winner = tmp_path / "out" / "winner" / "winner.json"

@@ -13,9 +13,7 @@ from loralab.compare.report import write_report
 from loralab.compare.task_tables import task_bench
 from loralab.study.spec import TRAINED, StudySpec
 from loralab.study.steps import Step
-
-MB = 1024 * 1024
-
+from loralab.tasks.rows import training_columns
 
 def study_rows(steps: list[Step]) -> list[dict[str, Any]]:
     """The evaluated rows, in study order; a failed step is a row marked failed with its reason."""
@@ -23,7 +21,9 @@ def study_rows(steps: list[Step]) -> list[dict[str, Any]]:
     for step in (s for s in steps if s.kind == "evaluate"):
         state = step.state()
         if state.get("status") == "done":
-            rows += json.loads((step.folder / "rows.json").read_text())
+            # Training columns are read from the run again, so a cached row has those the current code reports.
+            rows += [{**row, **training_columns(row.get("model"))}
+                     for row in json.loads((step.folder / "rows.json").read_text())]
         else:
             reason = state.get("reason", "not run")
             rows.append({"method": step.name, "candidate": step.config["candidate"], "ranker": step.config["ranker"],
@@ -73,11 +73,10 @@ def lora_vs_qlora(spec: StudySpec, rows: list[dict[str, Any]]) -> str:
             "adapter MB", "base MB (as trained)"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in trained:
-        base = _base_bytes(row)
         cells = [row["method"], row.get("method_kind") or row["method_family"], _fmt(row.get(primary), "{:.4f}"),
                  _fmt(row.get("train_seconds"), "{:.0f}"), _fmt(row.get("train_peak_rss_mb"), "{:.0f}"),
                  _fmt(row.get("trainable_params"), "{:,}"), _fmt(row.get("trainable_percent"), "{:.2f}"),
-                 _fmt(row.get("adapter_mb"), "{:.2f}"), _fmt(base / MB if base else None, "{:.1f}")]
+                 _fmt(row.get("adapter_mb"), "{:.2f}"), _fmt(row.get("base_mb"), "{:.1f}")]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Base MB: the frozen base's stored weights during training (QLoRA: 4-bit, quantization "
               "metadata included). Differences in the primary metric come with their significance in "
@@ -104,14 +103,6 @@ def quantization_ablation(spec: StudySpec, rows: list[dict[str, Any]]) -> str:
     lines += ["", "Δ is against the same candidate in float; whether it is noise: the p-values in "
               "method_comparison.md.", ""]
     return "\n".join(lines)
-
-
-def _base_bytes(row: dict[str, Any]) -> int | None:
-    model = (row.get("curves") and Path(row["curves"]).parent) or None
-    if model is None or not (model / "metrics.json").is_file():
-        return None
-    base = json.loads((model / "metrics.json").read_text()).get("base_param_bytes") or {}
-    return base.get("total") if isinstance(base, dict) else base
 
 
 def _fmt(value, fmt: str) -> str:

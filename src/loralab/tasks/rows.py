@@ -106,5 +106,11 @@ def training_columns(model: str | None) -> dict[str, Any]:
         "trainable_params": trained.get("trainable_params"),
         "trainable_percent": trained.get("trainable_percent"),
         "adapter_mb": trained.get("artifact_bytes", 0) / MB if trained.get("artifact") == "adapter" else None,
+        "base_mb": _total(trained.get("base_param_bytes")) / MB if trained.get("base_param_bytes") else None,
         "curves": str(run.path / "curves.jsonl"),
     }
+
+
+def _total(param_bytes) -> int:
+    """`parameter_bytes` totals are recorded as a breakdown dict; older runs stored the number alone."""
+    return param_bytes.get("total", 0) if isinstance(param_bytes, dict) else int(param_bytes)
