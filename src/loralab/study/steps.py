@@ -74,7 +74,7 @@ def _train_config(spec: StudySpec, candidate: Candidate) -> dict[str, Any]:
 def _evaluation(spec: StudySpec, candidate: Candidate, root: Path, variant: str | None, train: Step | None) -> Step:
     options = dict(candidate.options)
     if train is not None:
-        options["model"] = str(train.folder)
+        options["model"] = "<trained>"  # the runner puts the training step's run here; the hash follows that step
     elif candidate.model:
         options["model"] = candidate.model
     if variant:
@@ -85,6 +85,4 @@ def _evaluation(spec: StudySpec, candidate: Candidate, root: Path, variant: str 
               "options": options, "dataset": spec.data.test, "limit_queries": spec.limit_queries,
               "limit_candidates": spec.limit_candidates, "price_per_hour": spec.price_per_hour,
               "quantization": variant}
-    if train is not None:
-        config["options"] = {**options, "model": "<trained>"}  # the hash follows the training step, not a path
     return Step("evaluate", name, config, root, [train] if train is not None else [])
