@@ -28,6 +28,12 @@ class ModelError(LoralabError):
     """A model cannot be found, loaded or converted."""
 
 
+class UntrainedHeadError(ModelError):
+    """A task head (relevance logit, class labels) was initialised at load time: its outputs would be noise."""
+
+    http_status = 422
+
+
 class MissingDependencyError(LoralabError):
     """An optional package needed for this path is not installed."""
 

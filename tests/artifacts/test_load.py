@@ -9,7 +9,7 @@ import torch
 from loralab.artifacts.load import load
 from loralab.artifacts.merge import merge_run, merged
 from loralab.artifacts.quantized import save_quantized
-from loralab.errors import ConfigError
+from loralab.errors import ConfigError, UntrainedHeadError
 from loralab.methods.configs import method_config, train_config
 from loralab.training.trainer import train
 
@@ -49,7 +49,9 @@ def _scores(loaded, texts=("flea life cycle", "concrete floor cost")) -> torch.T
 def test_backbone_folder_and_alias_load_with_the_head_asked_for(tiny_bert, tiny_cross_encoder):
     encoder = load(str(tiny_bert))
     assert encoder.head == "encoder" and encoder.run is None and encoder.size_bytes > 0
-    fresh = load(str(tiny_bert), head="sequence-classifier", num_labels=1)
+    with pytest.raises(UntrainedHeadError, match=str(tiny_bert)):
+        load(str(tiny_bert), head="sequence-classifier", num_labels=1)
+    fresh = load(str(tiny_bert), head="sequence-classifier", num_labels=1, allow_untrained_head=True)
     assert fresh.head_is_new and fresh.model.config.num_labels == 1
     trained_head = load(str(tiny_cross_encoder))
     assert trained_head.head == "sequence-classifier" and not trained_head.head_is_new

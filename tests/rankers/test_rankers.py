@@ -3,7 +3,7 @@ import torch
 
 from loralab.data.registry import load_rerank_dataset
 from loralab.data.schemas import Document
-from loralab.errors import ConfigError, UnknownNameError
+from loralab.errors import ConfigError, UnknownNameError, UntrainedHeadError
 from loralab.rankers.registry import build_ranker, ranker_config
 from loralab.rankers.rerank import rerank_dataset
 
@@ -42,9 +42,11 @@ def test_cross_encoder_batched_equals_single(tiny_cross_encoder):
     assert len(set(round(s, 5) for s in scores)) > 1
 
 
-def test_cross_encoder_from_plain_encoder_warns_head_is_new(tiny_bert):
-    with pytest.warns(UserWarning, match="no trained relevance head"):
-        ranker = build_ranker(ranker_config("cross-encoder", model=str(tiny_bert)))
+def test_cross_encoder_from_plain_encoder_is_refused_unless_allowed(tiny_bert):
+    with pytest.raises(UntrainedHeadError, match="no trained classification head.*loralab train --task rerank"):
+        build_ranker(ranker_config("cross-encoder", model=str(tiny_bert)))
+    with pytest.warns(UserWarning, match="relevance head untrained"):
+        ranker = build_ranker(ranker_config("cross-encoder", model=str(tiny_bert), allow_untrained_head=True))
     assert ranker.head_is_new
 
 

@@ -46,7 +46,7 @@ def classifier(tiny_bert, tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(tiny_cross_encoder, adapters, classifier):
     models = ServeModels.load(
-        str(tiny_cross_encoder), "cross-encoder", adapters, classifier=str(classifier), name="base"
+        str(tiny_cross_encoder), "cross-encoder", adapters, classifier=str(classifier), served_names=["base"]
     )
     app = create_app(models, batching=BatchSettings(max_wait_ms=50))
     with BackgroundServer(app) as srv:

@@ -22,7 +22,7 @@ from loralab.artifacts.loaded import HEADS, LoadedModel
 from loralab.artifacts.adapters import AdapterSource, apply_adapter, find_adapter, load_trained_base
 from loralab.artifacts.quantized import is_quantized_dir, load_quantized, read_marker
 from loralab.artifacts.run_folder import RunFolder
-from loralab.errors import ConfigError, ModelError
+from loralab.errors import ConfigError, ModelError, UntrainedHeadError
 from loralab.models.backbones import resolve_backbone
 from loralab.models.four_bit import FourBitBase, disable_packed_cpu_path
 
@@ -81,9 +81,11 @@ def head_of(spec: str | Path) -> str:
 
 def load(spec: str | Path, *, head: str | None = None, num_labels: int | None = None, quantize=None,
          dtype: str = "float32", four_bit: FourBitBase | None = None, calibration_length: int = 256,
-         base: str | None = None) -> LoadedModel:
+         base: str | None = None, allow_untrained_head: bool = False) -> LoadedModel:
     """Load `spec` for `head` (default: the head it was saved with), then quantize it post-training if asked.
 
+    A sequence-classifier head that the weights do not hold is initialised at random; its scores are noise, so
+    that is an error unless `allow_untrained_head` (training does; experiments may).
     `base`: for an adapter, the backbone to put it on instead of the one it records.
     `four_bit`: store a backbone's linear layers in 4-bit at load time (the QLoRA training base).
     `quantize`: a quantization spec (`int8-dynamic`, `nf4`, `int4-weight-only:group_size=32`, a config, ...).
@@ -106,11 +108,20 @@ def load(spec: str | Path, *, head: str | None = None, num_labels: int | None = 
     if four_bit is not None and (run is not None or find_adapter(text) is not None):
         raise ConfigError(f"{text}: a 4-bit base is built for training a backbone, not for a trained run")
     loaded = _load_float(text, head, num_labels, dtype, four_bit, base)
+    if loaded.head_is_new and not allow_untrained_head:
+        raise UntrainedHeadError(untrained_head_message(text))
     if quantize in ("none", "fp32", "float32"):
         quantize = None
     if quantize:
         loaded = _quantized(loaded, quantize, calibration_length)
     return loaded
+
+
+def untrained_head_message(spec: str) -> str:
+    return (f"'{spec}' has no trained classification head (it holds an encoder only), so its relevance or "
+            "class scores would be random. Use a trained model: a run folder of `loralab train --task rerank` "
+            "(or --task classify), a study's winner/ folder, or a cross-encoder saved with its head; or pass "
+            "--allow-untrained-head (option allow_untrained_head=true) to use the random head for an experiment")
 
 
 def _check_head(saved: str, asked: str | None, where: str) -> None:

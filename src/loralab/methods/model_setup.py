@@ -38,7 +38,7 @@ def load_base(head: str, backbone: str, method, num_labels: int, gradient_checkp
     four_bit = None
     if isinstance(method, QLoraConfig):
         four_bit = FourBitBase(method.quant_type, method.double_quant, method.compute_dtype, keep_full)
-    model = load(backbone, head=head, num_labels=num_labels, four_bit=four_bit).model
+    model = load(backbone, head=head, num_labels=num_labels, four_bit=four_bit, allow_untrained_head=True).model
     model.train()
     if four_bit is not None:
         from peft import prepare_model_for_kbit_training

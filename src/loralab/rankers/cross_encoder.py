@@ -23,6 +23,7 @@ class CrossEncoderConfig:
     dtype: str = "float32"
     # post-training quantization applied after loading: int8-dynamic, nf4, "int4-weight-only:group_size=32", ...
     quantize: str | None = None
+    allow_untrained_head: bool = False  # a random relevance head scores noise: refused unless asked for
 
 
 class CrossEncoderRanker:
@@ -33,16 +34,13 @@ class CrossEncoderRanker:
         self.name = f"cross-encoder:{config.model}" + (f"+{config.quantize}" if config.quantize else "")
         # A folder saved by `loralab quantize` is restored as stored; `quantize` quantizes after loading.
         loaded = load(config.model, head="sequence-classifier", num_labels=1, dtype=config.dtype,
-                      quantize=config.quantize, calibration_length=config.max_length)
+                      quantize=config.quantize, calibration_length=config.max_length,
+                      allow_untrained_head=config.allow_untrained_head)
         self.tokenizer, self.model, self.head_is_new = loaded.tokenizer, loaded.model, loaded.head_is_new
         self.quantization = loaded.quantization
         self.model_size_bytes = loaded.size_bytes
         if self.head_is_new:
-            warnings.warn(
-                f"{config.model} has no trained relevance head: the cross-encoder scores are random until it is "
-                "trained (loralab train --task rerank)",
-                stacklevel=2,
-            )
+            warnings.warn(f"{config.model}: relevance head untrained (allowed): scores are random", stacklevel=2)
 
     def score(self, query: str, docs: Sequence[Document]) -> list[float]:
         return self.score_pairs([query] * len(docs), docs)

@@ -20,6 +20,7 @@ from typing import Any
 
 from loralab.serve.errors import Overloaded, RequestTimeout
 
+ADMIT_WAIT_FRACTION = 0.5  # of the request timeout: queued work beyond it is refused with 429
 RunFn = Callable[[str, list[Any]], list[Any]]  # (model key, items) -> one result per item
 
 
@@ -102,15 +103,25 @@ class MicroBatcher:
             if not job.future.done():
                 job.future.set_exception(RequestTimeout("server is shutting down"))
 
-    def ensure_capacity(self) -> None:
-        """Raise Overloaded (429) when the queue is full; callers check early to skip tokenizing."""
+    def ensure_capacity(self, timeout_s: float | None = None) -> None:
+        """Raise Overloaded (429) when the queue is full, or when the work already queued would take longer
+        than half of `timeout_s`: under overload a client is told to come back (429 + Retry-After) at once
+        instead of waiting to be timed out (504). Callers check early to skip tokenizing."""
         if len(self._queue) >= self.max_queue:
             raise Overloaded(
                 f"server is at capacity ({self.max_queue} requests queued); retry later", self.retry_after()
             )
+        if timeout_s is not None and self.estimated_wait_s() > ADMIT_WAIT_FRACTION * timeout_s:
+            raise Overloaded(
+                f"server is at capacity (about {self.estimated_wait_s():.1f} s of queued work); retry later",
+                self.retry_after(),
+            )
+
+    def estimated_wait_s(self) -> float:
+        return sum(len(job.items) for job in self._queue) * self._seconds_per_item
 
     async def submit(self, key: str, items: list[Any], lengths: list[int], timeout_s: float) -> list[Any]:
-        self.ensure_capacity()
+        self.ensure_capacity(timeout_s)
         job = _Job(key, items, lengths, asyncio.get_running_loop().create_future())
         self._queue.append(job)
         self._arrived.set()
@@ -124,8 +135,7 @@ class MicroBatcher:
             raise
 
     def retry_after(self) -> int:
-        queued_items = sum(len(job.items) for job in self._queue)
-        return max(1, math.ceil(queued_items * self._seconds_per_item))
+        return max(1, math.ceil(self.estimated_wait_s()))
 
     async def _loop(self) -> None:
         while True:

@@ -65,7 +65,7 @@ class BodySizeLimit:
 class ApiKeyGuard:
     """Requires `Authorization: Bearer <key>` on every path but the open ones, when a key is configured."""
 
-    OPEN_PATHS = frozenset({"/health", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"})
+    OPEN_PATHS = frozenset({"/health", "/ready", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"})
 
     def __init__(self, app, key: str | None):
         self.app = app

@@ -105,7 +105,18 @@ async def classify(body: ClassifyRequest, state: ServeState = Depends(get_state)
 
 @router.get("/health", response_model=Health, tags=["ops"])
 async def health(state: ServeState = Depends(get_state)):
-    return Health(status="ok", queue_depth=state.queue_depth, in_flight=state.in_flight)
+    """Liveness: the process answers. Whether it should get traffic is /ready."""
+    return Health(status="ok", ready=state.ready, queue_depth=state.queue_depth, in_flight=state.in_flight)
+
+
+@router.get("/ready", response_model=Health, responses={503: {"description": "warming up, or warm-up failed"}},
+            tags=["ops"])
+async def ready(response: Response, state: ServeState = Depends(get_state)):
+    """Readiness: 200 once every served model has run its first forward (compiled, kernels built), else 503."""
+    status = "ready" if state.ready else ("failed: " + state.warm_up_error if state.warm_up_error else "warming up")
+    if not state.ready:
+        response.status_code = 503
+    return Health(status=status, ready=state.ready, queue_depth=state.queue_depth, in_flight=state.in_flight)
 
 
 @router.get("/info", tags=["ops"])
@@ -117,7 +128,7 @@ async def info(state: ServeState = Depends(get_state)) -> dict:
         "limits": state.limits.to_dict(),
         "batching": state.batching.to_dict(),
         "index": None if state.search is None else str(state.search.folder),
-        "endpoints": ["/v1/rerank", "/v2/rerank", "/rerank", "/v1/classify", "/search", "/health", "/info", "/metrics",
+        "endpoints": ["/v1/rerank", "/v2/rerank", "/rerank", "/v1/classify", "/search", "/health", "/ready", "/info", "/metrics",
                       "/docs"],
     }
 

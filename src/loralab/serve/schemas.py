@@ -112,5 +112,6 @@ class ClassifyResponse(BaseModel):
 
 class Health(BaseModel):
     status: str
+    ready: bool  # models warmed up; see /ready
     queue_depth: int  # requests waiting for the model
     in_flight: int  # requests whose batch the model is running

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,47 +22,67 @@ from loralab.serve.adapters import attach_adapters, check_adapter_folder, check_
 class ServeModels:
     ranker: object
     ranker_kind: str
-    base_name: str
+    base_names: list[str]  # what clients may send as `model` for the base; the first is the one reported
     adapters: dict[str, Path] = field(default_factory=dict)
     classifier: object | None = None
     classifier_name: str | None = None
     peft_model: object | None = None
+    base_served: bool = True  # False: an untrained head under adapters; only the adapters answer
 
     @classmethod
     def load(cls, model: str, ranker_kind: str = "cross-encoder", adapters: dict[str, Path] | None = None,
-             classifier: str | None = None, name: str | None = None, max_length: int = 256,
-             batch_size: int = 64) -> ServeModels:
+             classifier: str | None = None, served_names: list[str] | None = None, max_length: int = 256,
+             batch_size: int = 64, allow_untrained_head: bool = False) -> ServeModels:
+        """`served_names`: the names clients send for the base model (e.g. a hosted API's model name; default:
+        the folder's name). A cross-encoder whose head is untrained is refused, unless `allow_untrained_head`,
+        or unless adapters (which carry their own trained heads) are served on it: then the base is not."""
         from loralab.tasks.classify.predictor import ClassifierConfig, SequenceClassifier
         from loralab.rankers.registry import build_ranker, ranker_config
 
-        if ranker_kind not in ("cross-encoder", "bi-encoder"):
-            raise ConfigError(f"--ranker '{ranker_kind}': the server serves cross-encoder or bi-encoder")
-        for adapter_name, folder in (adapters or {}).items():
-            check_adapter_folder(adapter_name, folder)  # fail before the slow model load
-        check_safetensors_model(resolve_model(model))
-        ranker = build_ranker(ranker_config(ranker_kind, model=model, max_length=max_length, batch_size=batch_size))
-        served = cls(ranker, ranker_kind, name or _default_name(model), dict(adapters or {}))
-        if served.base_name in served.adapters:
-            raise ConfigError(f"adapter name '{served.base_name}' is also the base model's name; rename one (--name)")
+        check_serve_inputs(model, ranker_kind, adapters, classifier)
+        names = _unique_names(served_names or [_default_name(model)])
+        tolerate_random_head = allow_untrained_head or bool(adapters)
+        config = ranker_config(ranker_kind, model=model, max_length=max_length, batch_size=batch_size)
+        if ranker_kind == "cross-encoder":
+            config.allow_untrained_head = tolerate_random_head
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the untrained-head case is decided below, not warned about
+            ranker = build_ranker(config)
+        served = cls(ranker, ranker_kind, names, dict(adapters or {}))
+        served.base_served = allow_untrained_head or not getattr(ranker, "head_is_new", False)
+        if clash := set(served.base_names) & set(served.adapters):
+            raise ConfigError(f"adapter name '{sorted(clash)[0]}' is also a name of the base model; rename one")
         if served.adapters:
             served.peft_model = attach_adapters(ranker.model, served.adapters)
             ranker.model = served.peft_model
         if classifier:
-            check_safetensors_model(resolve_model(classifier))
-            config = ClassifierConfig(model=classifier, max_length=max_length, batch_size=batch_size)
+            config = ClassifierConfig(model=classifier, max_length=max_length, batch_size=batch_size,
+                                      allow_untrained_head=allow_untrained_head)
             served.classifier = SequenceClassifier(config)
             served.classifier_name = _default_name(classifier)
         return served
 
     @property
+    def base_name(self) -> str:
+        return self.base_names[0]
+
+    @property
     def ranker_names(self) -> list[str]:
-        return [self.base_name, *self.adapters]
+        """The names a rerank request may send; the first is the default for a request without `model`."""
+        return [*(self.base_names if self.base_served else []), *self.adapters]
 
     def resolve_ranker(self, requested: str | None) -> str:
-        """The served name a request's `model` field picks; absent means the base model."""
-        if requested is None or requested in self.ranker_names:
-            return requested or self.base_name
-        raise UnknownNameError(f"model '{requested}' is not served here; available: {', '.join(self.ranker_names)}")
+        """The model key (base name or adapter) a request's `model` field picks; absent = the default."""
+        names = self.ranker_names
+        if requested is None:
+            return self.base_name if self.base_served else names[0]
+        if requested in self.adapters:
+            return requested
+        if requested in self.base_names and self.base_served:
+            return self.base_name
+        hint = ("; the base model is not served: its relevance head is untrained (only its adapters are)"
+                if requested in self.base_names else "")
+        raise UnknownNameError(f"model '{requested}' is not served here{hint}; available: {', '.join(names)}")
 
     def resolve_classifier(self, requested: str | None) -> str:
         if self.classifier is None:
@@ -69,6 +90,15 @@ class ServeModels:
         if requested in (None, self.classifier_name):
             return self.classifier_name
         raise UnknownNameError(f"classifier '{requested}' is not served here; available: {self.classifier_name}")
+
+    def warm_up(self) -> None:
+        """One real forward per served model (and adapter): compiled or lazily built kernels (torchao int8,
+        oneDNN primitives) are made now, before the server reports ready, not on a client's first request."""
+        pair = [("warm-up query", Document(id="warm-up", text="a short warm-up passage"))]
+        for name in dict.fromkeys(self.resolve_ranker(n) for n in self.ranker_names):
+            self.score_pairs(name, pair)
+        if self.classifier is not None:
+            self.classify(self.classifier_name, ["a short warm-up text"])
 
     def score_pairs(self, key: str, pairs: list[tuple[str, Document]]) -> list[float]:
         """Library scores (the same `score_pairs` that `ranker.score` uses) with `key`'s adapter active."""
@@ -105,6 +135,8 @@ class ServeModels:
     def info(self) -> dict:
         return {
             "model": self.base_name,
+            "served_model_names": self.ranker_names,
+            "base_served": self.base_served,
             "model_spec": self.ranker.config.model,
             "ranker": self.ranker_kind,
             "max_length": self.max_length,
@@ -115,6 +147,24 @@ class ServeModels:
             "safetensors_only": True,
             "trust_remote_code": False,
         }
+
+
+def check_serve_inputs(model: str, ranker_kind: str, adapters: dict[str, Path] | None, classifier: str | None) -> None:
+    """The checks that need no model load (so a supervisor can fail before starting workers)."""
+    if ranker_kind not in ("cross-encoder", "bi-encoder"):
+        raise ConfigError(f"--ranker '{ranker_kind}': the server serves cross-encoder or bi-encoder")
+    for adapter_name, folder in (adapters or {}).items():
+        check_adapter_folder(adapter_name, folder)
+    check_safetensors_model(resolve_model(model))
+    if classifier:
+        check_safetensors_model(resolve_model(classifier))
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    cleaned = [n.strip() for n in names]
+    if any(not n for n in cleaned):
+        raise ConfigError("--served-model-name: a name cannot be empty")
+    return list(dict.fromkeys(cleaned))
 
 
 def _default_name(spec: str) -> str:

@@ -27,6 +27,8 @@ class ServeState:
     rank_batcher: MicroBatcher | None = None
     classify_batcher: MicroBatcher | None = None
     search: object | None = None  # a serve.search.SearchService when the server has --index
+    ready: bool = False  # models warmed up (first forward done): /ready answers 200 from then on
+    warm_up_error: str | None = None
 
     def __post_init__(self):
         # Fast tokenizers are not safe to share across threads ("Already borrowed"): the event loop
@@ -45,8 +47,20 @@ class ServeState:
         self.classify_batcher.start()
         if self.search is not None:
             await asyncio.get_running_loop().run_in_executor(self.executor, self.search.open)
+        # In the background, so liveness (/health) answers while a slow first forward (e.g. a torchao int8
+        # compile) runs; requests that arrive meanwhile queue behind it on the one model thread.
+        self._warm_up_task = asyncio.get_running_loop().create_task(self._warm_up())
+
+    async def _warm_up(self) -> None:
+        try:
+            await asyncio.get_running_loop().run_in_executor(self.executor, self.models.warm_up)
+        except Exception as exc:  # noqa: BLE001 - reported by /ready; the process stays up to say why
+            self.warm_up_error = f"{type(exc).__name__}: {exc}"
+            return
+        self.ready = True
 
     async def stop(self) -> None:
+        self.ready = False
         for b in (self.rank_batcher, self.classify_batcher):
             if b is not None:
                 await b.stop()
@@ -73,7 +87,7 @@ class ServeState:
         """Library scores, in input order, for `texts` against `query` (micro-batched with other requests)."""
         key = self.models.resolve_ranker(model)
         self.check_count(len(texts), "documents")
-        self.rank_batcher.ensure_capacity()
+        self.rank_batcher.ensure_capacity(self.limits.request_timeout_s)
         lengths = self._pair_lengths(query, texts)
         limit = self.models.max_length
         if truncate is False and max(lengths) > limit:
@@ -89,7 +103,7 @@ class ServeState:
     async def classify(self, model: str | None, texts: list[str]) -> tuple[list[str], list[list[float]]]:
         key = self.models.resolve_classifier(model)
         self.check_count(len(texts), "inputs")
-        self.classify_batcher.ensure_capacity()
+        self.classify_batcher.ensure_capacity(self.limits.request_timeout_s)
         encoded = self._classifier_counter(texts, truncation=False, verbose=False)
         lengths = [min(len(ids), self.models.classifier.config.max_length) for ids in encoded["input_ids"]]
         probs = await self.classify_batcher.submit(key, texts, lengths, self.limits.request_timeout_s)

@@ -20,6 +20,7 @@ class ClassifierConfig:
     batch_size: int = 32
     dtype: str = "float32"
     quantize: str | None = None  # post-training quantization after loading (int8-dynamic, bf16, ...)
+    allow_untrained_head: bool = False  # random class scores: refused unless asked for
 
 
 class SequenceClassifier:
@@ -28,7 +29,7 @@ class SequenceClassifier:
         self.name = f"classifier:{config.model}"
         # No num_labels: the saved config (or the run) knows the label count; another would re-initialise the head.
         loaded = load(config.model, head="sequence-classifier", dtype=config.dtype, quantize=config.quantize,
-                      calibration_length=config.max_length)
+                      calibration_length=config.max_length, allow_untrained_head=config.allow_untrained_head)
         self.tokenizer, self.model, self.head_is_new = loaded.tokenizer, loaded.model, loaded.head_is_new
         self.quantization, self.model_size_bytes = loaded.quantization, loaded.size_bytes
         num_labels = self.model.config.num_labels
