@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ from loralab.errors import ConfigError
 class MethodSpec(BaseModel):
     """One row: a display name, a ranker kind and that ranker's options (model, max_length, ...)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     name: str
     ranker: str | None = None  # re-ranking rows: which ranker; other tasks take the model from options
     options: dict[str, Any] = Field(default_factory=dict)
@@ -32,7 +34,9 @@ class MethodSpec(BaseModel):
             known = {"name", "ranker", "options", "also_interpolated", "limit_queries", "limit_candidates"}
             extra = {k: v for k, v in data.items() if k not in known}
             data = {k: v for k, v in data.items() if k in known}
-            data["options"] = {**data.get("options", {}), **extra}
+            options = data.get("options", {})
+            # a non-mapping `options` is left for validation to report as `methods.N.options: ...`
+            data["options"] = {**options, **extra} if isinstance(options, dict) else options
         return data
 
     @model_validator(mode="after")
@@ -48,7 +52,7 @@ class MethodSpec(BaseModel):
 class BudgetSpec(BaseModel):
     """Limits the recommendation must respect (any subset); see loralab.compare.verdict.Budget."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     max_p95_ms: float | None = Field(None, gt=0)
     max_peak_rss_mb: float | None = Field(None, gt=0)
     max_cost_per_1m: float | None = Field(None, gt=0)
@@ -56,7 +60,7 @@ class BudgetSpec(BaseModel):
 
 
 class CompareConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     task: str = "rerank"  # rerank | preference | regress (see loralab.compare.task_tables)
     dataset: str
     methods: list[MethodSpec] = Field(min_length=1)
@@ -87,17 +91,57 @@ def load_yaml_config(path: Path, model: type[BaseModel], expected: str) -> Any:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML ({exc})") from None
+    raw = _read_yaml(path)
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping with {expected}")
+    try:
+        json.dumps(raw, default=str)
+    except (ValueError, RecursionError):
+        raise ConfigError(
+            f"{path}: a YAML anchor refers to itself (or nesting is too deep); write the values out"
+        ) from None
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"{path}: {problems}") from None
+
+
+def _read_yaml(path: Path) -> Any:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"{path}:{line}: not UTF-8 text (byte {data[exc.start]:#04x}); save the file as UTF-8"
+        ) from None
+    stream = io.StringIO(text)
+    stream.name = str(path)  # marks in YAML errors then read 'in "<path>", line 3, column 5'
+    try:
+        return yaml.load(stream, Loader=_SafeLoader)
+    except yaml.reader.ReaderError as exc:  # a control character; it knows only its offset
+        line = text.count("\n", 0, exc.position) + 1
+        raise ConfigError(
+            f"{path}:{line}: invalid YAML (control character U+{exc.character:04X} is not allowed; remove it)"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML ({exc})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid YAML (nested too deeply)") from None
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """SafeLoader whose bad scalars (a date 2024-13-01, an integer of 5000 digits) are YAML errors with a line."""
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep=deep)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {node.value!r:.60} ({str(exc).split(';')[0]}); quote it to keep it as text",
+                node.start_mark,
+            ) from None
 
 
 def load_compare_config(path: Path) -> CompareConfig:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from loralab.data.jsonl import iter_jsonl, open_text, require_str
+from loralab.data.jsonl import iter_jsonl, iter_lines, require_str
 from loralab.data.schemas import Document, Qrels
 from loralab.data.trec import read_qrels
 from loralab.errors import DataError
@@ -24,27 +24,46 @@ def find_file(folder: Path, stem: str) -> Path:
 
 def read_corpus(path: Path) -> dict[str, Document]:
     corpus: dict[str, Document] = {}
+    seen: dict[str, int] = {}
     if ".tsv" in path.suffixes:
         for lineno, cols in _iter_tsv(path, min_cols=2):
+            _unique(cols[0], lineno, seen, path, "document")
             corpus[cols[0]] = Document(id=cols[0], text=cols[1], title=cols[2] if len(cols) > 2 else "")
-        return corpus
-    for lineno, row in iter_jsonl(path):
-        doc_id = require_str(row, "_id", path, lineno)
-        text = require_str(row, "text", path, lineno, allow_empty=True)
-        title = row.get("title") or ""
-        if not isinstance(title, str):
-            raise DataError(f"{path}:{lineno}: field 'title' must be a string")
-        corpus[doc_id] = Document(id=doc_id, text=text, title=title)
+    else:
+        for lineno, row in iter_jsonl(path):
+            doc_id = _unique(require_str(row, "_id", path, lineno), lineno, seen, path, "document")
+            text = require_str(row, "text", path, lineno, allow_empty=True)
+            title = row.get("title") or ""
+            if not isinstance(title, str):
+                raise DataError(f"{path}:{lineno}: field 'title' must be a string")
+            corpus[doc_id] = Document(id=doc_id, text=text, title=title)
+    if not corpus:
+        raise DataError(f"{path}: the corpus has no documents")
     return corpus
 
 
 def read_queries(path: Path) -> dict[str, str]:
+    seen: dict[str, int] = {}
     if ".tsv" in path.suffixes:
-        return {cols[0]: cols[1] for _, cols in _iter_tsv(path, min_cols=2)}
-    return {
-        require_str(row, "_id", path, lineno): require_str(row, "text", path, lineno)
-        for lineno, row in iter_jsonl(path)
-    }
+        queries = {_unique(cols[0], n, seen, path, "query"): cols[1] for n, cols in _iter_tsv(path, min_cols=2)}
+    else:
+        queries = {
+            _unique(require_str(row, "_id", path, n), n, seen, path, "query"): require_str(row, "text", path, n)
+            for n, row in iter_jsonl(path)
+        }
+    if not queries:
+        raise DataError(f"{path}: the queries file has no queries")
+    return queries
+
+
+def _unique(item_id: str, lineno: int, seen: dict[str, int], path: Path, what: str) -> str:
+    """`item_id`, recorded in `seen`; a DataError naming both lines when it was seen before."""
+    if item_id in seen:
+        raise DataError(
+            f"{path}:{lineno}: {what} id '{item_id}' already used on line {seen[item_id]}; ids must be unique"
+        )
+    seen[item_id] = lineno
+    return item_id
 
 
 def load_beir(folder: Path, split: str = "test") -> tuple[dict[str, Document], dict[str, str], Qrels]:
@@ -66,13 +85,14 @@ def load_beir(folder: Path, split: str = "test") -> tuple[dict[str, Document], d
 
 
 def _iter_tsv(path: Path, min_cols: int):
-    with open_text(path) as handle:
-        for lineno, line in enumerate(handle, start=1):
-            cols = line.rstrip("\n").split("\t")
-            if lineno == 1 and cols[0] in ("_id", "id", "query-id", "qid", "docid"):
-                continue  # header
-            if not line.strip():
-                continue
-            if len(cols) < min_cols:
-                raise DataError(f"{path}:{lineno}: expected at least {min_cols} tab-separated columns, got {len(cols)}")
-            yield lineno, cols
+    for lineno, line in iter_lines(path):
+        cols = line.rstrip("\n").split("\t")
+        if lineno == 1 and cols[0] in ("_id", "id", "query-id", "qid", "docid"):
+            continue  # header
+        if not line.strip():
+            continue
+        if len(cols) < min_cols:
+            raise DataError(f"{path}:{lineno}: expected at least {min_cols} tab-separated columns, got {len(cols)}")
+        if not cols[0].strip():
+            raise DataError(f"{path}:{lineno}: the id column (first) is empty")
+        yield lineno, cols

@@ -57,7 +57,7 @@ class DataSpec(BaseModel):
 
 
 class StudySpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     task: str = "rerank"
     title: str | None = None
     data: DataSpec

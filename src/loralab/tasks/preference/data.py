@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from loralab.data.jsonl import iter_jsonl, open_text, require_str
+from loralab.data.jsonl import iter_jsonl, iter_lines, require_str
 from loralab.errors import DataError
 
 LABELS = ("a", "b", "tie")  # class index = position; the tie class stays even when the data has none
@@ -58,17 +58,28 @@ def read_arena_csv(path: Path) -> list[PreferencePair]:
     """The Kaggle LMSYS arena layout; multi-turn cells (JSON lists) are joined turn by turn."""
     csv.field_size_limit(1 << 30)  # arena cells hold whole conversations
     pairs = []
-    with open_text(path) as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in ARENA_COLUMNS if c not in (reader.fieldnames or [])]
+    lines = iter_lines(path)
+    reader = csv.reader(line for _, line in lines)
+    try:
+        header = next(reader, [])
+        missing = [c for c in ARENA_COLUMNS if c not in header]
         if missing:
             raise DataError(f"{path}: missing column(s) {', '.join(missing)}; the arena layout needs {', '.join(ARENA_COLUMNS)}")
-        for lineno, row in enumerate(reader, start=2):
-            flags = [_flag(row[c], path, lineno, c) for c in ARENA_COLUMNS[3:]]
-            if sum(flags) != 1:
-                raise DataError(f"{path}:{lineno}: exactly one of winner_model_a, winner_model_b, winner_tie must be 1, got {flags}")
-            texts = [_turns(row[c], path, lineno, c) for c in ARENA_COLUMNS[:3]]
-            pairs.append(PreferencePair(row.get("id") or f"{path.name}:{lineno}", *texts, LABELS[flags.index(1)]))
+        lineno = reader.line_num + 1  # where the next record starts: quoted cells may span lines
+        for cells in reader:
+            if cells:
+                row = dict(zip(header, cells))  # a short row lacks its last columns: reported as empty below
+                flags = [_flag(row.get(c), path, lineno, c) for c in ARENA_COLUMNS[3:]]
+                if sum(flags) != 1:
+                    raise DataError(f"{path}:{lineno}: exactly one of winner_model_a, winner_model_b, winner_tie "
+                                    f"must be 1, got {flags}")
+                texts = [_turns(row.get(c), path, lineno, c) for c in ARENA_COLUMNS[:3]]
+                pairs.append(PreferencePair(row.get("id") or f"{path.name}:{lineno}", *texts, LABELS[flags.index(1)]))
+            lineno = reader.line_num + 1
+    except csv.Error as exc:
+        raise DataError(f"{path}:{reader.line_num}: malformed CSV ({exc})") from None
+    finally:
+        lines.close()
     if not pairs:
         raise DataError(f"{path}: no preference pairs")
     return pairs
@@ -91,7 +102,7 @@ def _turns(cell: str | None, path: Path, lineno: int, column: str) -> str:
             return text  # a string that only looks like a list
         if isinstance(turns, list):
             text = "\n\n".join(t for t in turns if isinstance(t, str))
-    if not text:
+    if not text.strip():  # a list of turns can join to blanks: ["\n", null]
         raise DataError(f"{path}:{lineno}: column '{column}' is empty")
     return text
 

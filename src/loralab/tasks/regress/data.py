@@ -59,13 +59,20 @@ def read_price_jsonl(path: Path) -> list[PriceItem]:
     items = []
     for lineno, row in iter_jsonl(path):
         price = row.get("price")
-        if isinstance(price, bool) or not isinstance(price, (int, float)) or not math.isfinite(price) or price < 0:
-            raise DataError(f"{path}:{lineno}: field 'price' must be a non-negative number, got {price!r}")
+        if isinstance(price, bool) or not isinstance(price, (int, float)) or not _finite(price) or price < 0:
+            raise DataError(f"{path}:{lineno}: field 'price' must be a non-negative number, got {price!r:.40}")
         item_id = str(row["id"]) if "id" in row else f"{path.name}:{lineno}"
         items.append(PriceItem(item_id, require_str(row, "text", path, lineno), float(price)))
     if not items:
         raise DataError(f"{path}: no items")
     return items
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float range
+        return False
 
 
 def load_prices(spec: str, split: str) -> list[PriceItem]:

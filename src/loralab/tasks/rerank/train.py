@@ -37,10 +37,12 @@ class TrainGroup:
 def _doc_text(value, path: Path, lineno: int, field: str) -> str:
     if isinstance(value, str) and value.strip():
         return value
-    if isinstance(value, dict) and isinstance(value.get("text"), str):
-        title = value.get("title") or ""
-        return f"{title} {value['text']}".strip()
-    raise DataError(f"{path}:{lineno}: field '{field}' must be a non-empty string or an object with 'text'")
+    if isinstance(value, dict) and isinstance(value.get("text"), str) and isinstance(value.get("title") or "", str):
+        text = f"{value.get('title') or ''} {value['text']}".strip()
+        if text:
+            return text
+    raise DataError(f"{path}:{lineno}: field '{field}' must be a non-empty string "
+                    "or an object with a string 'text' (and optional string 'title')")
 
 
 def read_groups_jsonl(path: Path) -> list[TrainGroup]:
