@@ -1,10 +1,14 @@
-"""Load test for `loralab serve`: throughput and p50/p95/p99 latency vs concurrency, batching on vs off.
+"""Load test for `loralab serve`: batching on vs off, then soak, overload and a killed worker.
 
-Starts the real server twice on loopback ports (micro-batching on and off, side by side), sends Cohere v1 rerank
-requests built from DL19 queries and their BM25 candidates, and prints a table plus one JSON line with
-the throughput ratio (on / off) at each concurrency. Bounded: --requests per level and mode (both modes
-time the same requests), no new request after --seconds per level; loopback only.
-Usage: python benchmarks/serve_load.py [--model minilm] [--ranker cross-encoder] [--docs 8]
+Scenario `batching`: starts the real server twice on loopback ports (micro-batching on and off, side by side),
+sends Cohere v1 rerank requests built from DL19 queries and their BM25 candidates, and prints a table plus one
+JSON line with the throughput ratio (on / off) at each concurrency. Bounded: --requests per level and mode (both
+modes time the same requests), no new request after --seconds per level; loopback only.
+Scenarios `soak`, `overload`, `kill` (the long versions of tests/serve/test_serve_production.py): capacity is
+measured first (closed loop), then an open loop at 80% of it for --soak-seconds, at 2x for --overload-seconds,
+and a 2-worker server loses one worker to SIGKILL; each prints its figures as one JSON line.
+The model's relevance head does not matter for speed: an untrained one is allowed here (--allow-untrained-head).
+Usage: python benchmarks/serve_load.py [--scenarios batching,soak,overload,kill] [--model minilm] [--docs 8]
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ def start_server(args, batching: bool) -> tuple[subprocess.Popen, str]:
     cmd = [sys.executable, "-m", "loralab.cli.main", "serve", "--model", args.model, "--ranker", args.ranker,
            "--host", HOST, "--port", str(port), "--max-queue", "1000", "--max-wait-ms", str(args.max_wait_ms),
            "--max-batch-size", str(args.max_batch_size), "--max-length", str(args.max_length), "--log-level", "warning",
-           "--threads", str(args.threads),
+           "--threads", str(args.threads), "--allow-untrained-head",
            "--batching" if batching else "--no-batching"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "LORALAB_API_KEY": ""})
@@ -131,6 +135,34 @@ def measure(args, bodies: list[dict]) -> dict[str, list[dict]]:
     return results
 
 
+def failure_scenarios(args, bodies: list[dict]) -> dict:
+    """Soak at 80%, overload at 2x, kill one of 2 workers: the figures the production tests assert, at length."""
+    from loralab.serve import load_test
+
+    def server_args(threads: int) -> list[str]:
+        return ["--model", args.model, "--ranker", args.ranker, "--max-length", str(args.max_length),
+                "--threads", str(threads), "--allow-untrained-head", "--max-queue", "1000"]
+
+    out = {}
+    if {"soak", "overload"} & set(args.scenarios):
+        with load_test.ServerProcess([*server_args(args.threads), "--request-timeout", str(args.request_timeout)]) as server:
+            capacity = load_test.capacity_rps(server.url, bodies, seconds=20)
+            out["capacity_rps"] = capacity
+            if "soak" in args.scenarios:
+                window = min(60.0, args.soak_seconds / 3)
+                out["soak"] = load_test.soak(server, bodies, 0.8 * capacity, args.soak_seconds, window).to_dict()
+            if "overload" in args.scenarios:
+                out["overload"] = load_test.overload(server, bodies, 2 * capacity, args.overload_seconds).to_dict()
+    if "kill" in args.scenarios:
+        with load_test.ServerProcess([*server_args(1), "--workers", "2"]) as server:  # 2 workers x 1 thread
+            capacity = out.get("capacity_rps") or load_test.capacity_rps(server.url, bodies, seconds=10)
+            out["kill"] = load_test.kill_a_worker(server, bodies, 0.5 * capacity, args.kill_seconds).to_dict()
+    for name in ("soak", "overload", "kill"):
+        if name in out:
+            print(name, json.dumps(out[name]))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="minilm")
@@ -147,9 +179,21 @@ def main() -> None:
     # On a CPU shared with other busy processes, 2+ OpenMP threads spin-wait on preempted peers: one
     # forward measured 0.9 s with 2 threads vs 0.09 s with 1 on the 2-core dev box.
     parser.add_argument("--threads", type=int, default=1, help="torch threads per server")
+    parser.add_argument("--scenarios", type=lambda s: s.split(","), default=["batching"],
+                        help="comma-separated: batching, soak, overload, kill")
+    parser.add_argument("--soak-seconds", type=float, default=300.0)
+    parser.add_argument("--overload-seconds", type=float, default=30.0)
+    parser.add_argument("--kill-seconds", type=float, default=30.0)
+    parser.add_argument("--request-timeout", type=float, default=10.0, help="server --request-timeout (soak/overload)")
     args = parser.parse_args()
 
     bodies = request_bodies(args.docs, args.doc_chars)
+    if set(args.scenarios) - {"batching"}:
+        figures = failure_scenarios(args, bodies)
+        print(json.dumps({"setup": {k: getattr(args, k) for k in ("model", "ranker", "docs", "max_length", "threads")},
+                          **figures}))
+    if "batching" not in args.scenarios:
+        return
     results = measure(args, bodies)
     cut = f" cut to {args.doc_chars} chars" if args.doc_chars else ""
     print(f"{args.ranker} {args.model}, {args.docs} docs/request (DL19 BM25 candidates{cut}), "

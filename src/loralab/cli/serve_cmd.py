@@ -33,6 +33,7 @@ def serve(
     min_fill: float = typer.Option(0.5, help="split a batch where items fall below this fraction of its longest"),
     max_documents: int = typer.Option(1000, help="documents (or inputs) per request; more gets 413"),
     max_request_bytes: int = typer.Option(2_000_000, help="request body bytes; more gets 413"),
+    max_text_chars: int = typer.Option(100_000, help="characters per query, document or input; more gets 413"),
     max_queue: int = typer.Option(64, help="requests waiting for the model; more gets 429 + Retry-After"),
     request_timeout: float = typer.Option(30.0, help="seconds before a request gets 504"),
     api_key_env: str = typer.Option("LORALAB_API_KEY", help="env var holding the Bearer key (unset: no auth)"),
@@ -58,7 +59,9 @@ def serve(
         index=index, served_names=[*served_model_name, *([name] if name else [])], max_length=max_length,
         allow_untrained_head=allow_untrained_head,
         threads=threads or (default_threads(workers) if workers > 1 else None),
-        limits=ServeLimits(max_documents, max_request_bytes, max_queue, request_timeout, api_key_env),
+        limits=ServeLimits(max_documents=max_documents, max_request_bytes=max_request_bytes,
+                           max_text_chars=max_text_chars, max_queue=max_queue, request_timeout_s=request_timeout,
+                           api_key_env=api_key_env),
         batching=BatchSettings(batching, max_batch_size, max_batch_tokens, max_wait_ms, min_fill),
     )
     if host != LOOPBACK and not api_key_from_env(api_key_env):

@@ -13,6 +13,9 @@ from loralab.serve.errors import error_response
 class ServeLimits:
     max_documents: int = 1000  # per rerank request (Cohere's own cap); texts per classify request too
     max_request_bytes: int = 2_000_000
+    # Per text (query, document, classify input): tokenizing a huge string costs CPU before truncation
+    # throws it away, so a long text is refused (413) rather than cut. 100k characters is ~25k tokens.
+    max_text_chars: int = 100_000
     max_queue: int = 64  # requests waiting for the model; beyond this the server answers 429
     request_timeout_s: float = 30.0
     api_key_env: str = "LORALAB_API_KEY"  # the key is read from this env var at start; unset = no auth

@@ -90,6 +90,7 @@ async def search(body: SearchRequest, state: ServeState = Depends(get_state)):
     if service is None:
         raise UnknownNameError("no index is loaded; start the server with --index <folder built by `loralab index`>")
     key = state.models.resolve_ranker(body.model)
+    state.check_text_lengths({"query": body.query})
     loop = asyncio.get_running_loop()
     work = loop.run_in_executor(state.executor, service.run, state, key, body)
     try:

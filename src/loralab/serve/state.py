@@ -76,6 +76,13 @@ class ServeState:
     def in_flight(self) -> int:
         return sum(b.running for b in (self.rank_batcher, self.classify_batcher) if b is not None)
 
+    def check_text_lengths(self, texts: dict[str, str]) -> None:
+        limit = self.limits.max_text_chars
+        for where, text in texts.items():
+            if len(text) > limit:
+                raise PayloadTooLarge(f"{where}: {len(text)} characters; this server accepts at most {limit} per "
+                                      "text (--max-text-chars): shorten or split it")
+
     def check_count(self, n: int, what: str) -> None:
         if n > self.limits.max_documents:
             raise PayloadTooLarge(
@@ -87,6 +94,7 @@ class ServeState:
         """Library scores, in input order, for `texts` against `query` (micro-batched with other requests)."""
         key = self.models.resolve_ranker(model)
         self.check_count(len(texts), "documents")
+        self.check_text_lengths({"query": query, **{f"documents.{i}": t for i, t in enumerate(texts)}})
         self.rank_batcher.ensure_capacity(self.limits.request_timeout_s)
         lengths = self._pair_lengths(query, texts)
         limit = self.models.max_length
@@ -103,6 +111,7 @@ class ServeState:
     async def classify(self, model: str | None, texts: list[str]) -> tuple[list[str], list[list[float]]]:
         key = self.models.resolve_classifier(model)
         self.check_count(len(texts), "inputs")
+        self.check_text_lengths({f"inputs.{i}": t for i, t in enumerate(texts)})
         self.classify_batcher.ensure_capacity(self.limits.request_timeout_s)
         encoded = self._classifier_counter(texts, truncation=False, verbose=False)
         lengths = [min(len(ids), self.models.classifier.config.max_length) for ids in encoded["input_ids"]]
