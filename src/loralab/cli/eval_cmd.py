@@ -41,6 +41,7 @@ def eval_(
     k: int = typer.Option(None, "-k", help="retrieve: documents retrieved per query"),
     rerank: str = typer.Option(None, help="retrieve: also re-rank the top k with kind:model or a run folder"),
     rerank_k: int = typer.Option(None, help="retrieve: re-rank only the first-stage top N"),
+    chroma_url: str = typer.Option(None, help="retrieve: Chroma server URL instead of the one in index.json"),
     runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", "--runs-root", help="where the run folder goes"),
     name: str = typer.Option(None, help="run folder name (default from task, data and model)"),
     json_out: bool = typer.Option(False, "--json", help="print the result as one JSON object on the last line"),

@@ -15,6 +15,9 @@ from loralab.errors import ConfigError
 console = Console()
 
 _MODE_HELP = "bm25 | dense | hybrid"
+_CHROMA_INDEX_HELP = ("keep a new index's dense vectors on this Chroma server (`chroma run`), e.g. http://127.0.0.1:8000; "
+                      "recorded in index.json, so later commands reconnect by themselves")
+_CHROMA_OPEN_HELP = "Chroma server URL to use instead of the one recorded in index.json (the server moved)"
 
 
 def _index_config(index_dir: Path, dense: bool | None, bm25: bool | None, model: str | None,
@@ -53,6 +56,7 @@ def index(
     document_prefix: str = typer.Option(None, help='e.g. "passage: " for e5 models'),
     stemmer: str = typer.Option(None, help="PyStemmer language for BM25, or 'none' (default english)"),
     limit: int = typer.Option(None, help="only the first N documents (quick runs)"),
+    chroma_url: str = typer.Option(None, help=_CHROMA_INDEX_HELP),
     json_out: bool = typer.Option(False, "--json", help="print index stats as one JSON line last"),
 ) -> None:
     """Build or update a retrieval index: add documents (idempotent by id) or delete them."""
@@ -61,7 +65,7 @@ def index(
     from loralab.retrieval.index import RetrievalIndex
 
     config = _index_config(index_dir, dense, bm25, model, chunk_tokens, overlap, query_prefix, document_prefix, stemmer)
-    idx = RetrievalIndex.create(index_dir, config)
+    idx = RetrievalIndex.create(index_dir, config, chroma_url=chroma_url)
     if idx.recovered:
         console.print("[yellow]note:[/yellow] an interrupted write was found and repaired")
     docs = []
@@ -96,6 +100,7 @@ def search(
     where: str = typer.Option(None, help='dense metadata filter as JSON, e.g. \'{"doc_id": "d1"}\''),
     interpolate: float = typer.Option(None, help="blend re-ranker and first-stage scores: ALPHA x re-ranker + "
                                       "(1-ALPHA) x first stage, min-max per query"),
+    chroma_url: str = typer.Option(None, help=_CHROMA_OPEN_HELP),
     json_out: bool = typer.Option(False, "--json", help="print results as one JSON line"),
 ) -> None:
     """Search an index; optionally re-rank what was retrieved."""
@@ -103,7 +108,7 @@ def search(
     from loralab.retrieval.index import RetrievalIndex
     from loralab.retrieval.pipeline import reranker_from_spec, retrieve_and_rerank
 
-    idx = RetrievalIndex.open(index_dir)
+    idx = RetrievalIndex.open(index_dir, chroma_url=chroma_url)
     ranker = reranker_from_spec(rerank) if rerank else None
     result = retrieve_and_rerank(
         idx, {"q": query}, ranker, mode=mode, k=max(retrieve_k, k) if ranker else k, n=k,

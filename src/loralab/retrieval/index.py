@@ -1,7 +1,9 @@
 """A retrieval index in one folder: chunk store (SQLite), BM25 (bm25s) and dense vectors (Chroma).
 
 Layout: `index.json` (config), `store.sqlite` (documents, chunks, BM25 tokens: the source of truth),
-`bm25/` (generations of the bm25s matrix), `chroma/` (the embedded vector store).
+`bm25/` (generations of the bm25s matrix), `chroma/` (the embedded vector store). With a Chroma server
+(`chroma_url=`), the vectors live in a collection of their own on that server instead, and `index.json` records
+the URL and collection so that opening the index reconnects to them; everything else stays in the folder.
 
 Crash safety: an add writes vectors first (idempotent upserts keyed by content-hashed chunk ids), then commits
 the store in one SQLite transaction (the commit point), then drops superseded vectors and rebuilds BM25.
@@ -14,9 +16,10 @@ a time is assumed (as with any embedded store).
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -28,7 +31,7 @@ from loralab.retrieval.chunking import ChunkConfig, chunk_documents
 from loralab.retrieval.dense import DenseConfig, DenseEncoder, dense_search
 from loralab.retrieval.hybrid import FusionConfig, fuse, pool_to_documents
 from loralab.retrieval.store import ChunkStore
-from loralab.retrieval.vector_store import ChromaVectorStore, VectorStore, Where
+from loralab.retrieval.vector_store import VectorStore, VectorStoreConfig, Where, open_vector_store
 from loralab.artifacts.atomic import atomic_write_json
 
 MODES = ("bm25", "dense", "hybrid")
@@ -60,19 +63,36 @@ class IndexConfig:
         )
 
 
+def _store_config(folder: Path, manifest: dict, chroma_url: str | None) -> VectorStoreConfig:
+    """The store an existing index recorded, re-pointed at `chroma_url` when one is given."""
+    kept = VectorStoreConfig.from_dict(manifest.get("vector_store"))
+    if chroma_url is None or chroma_url == kept.url:
+        return kept
+    if kept.url is None:
+        raise ConfigError(
+            f"{folder} keeps its vectors embedded in {Path(folder) / 'chroma'}; --chroma-url only re-points an index "
+            "built on a Chroma server (to move to one, build a new index with `loralab index --chroma-url`)"
+        )
+    return replace(kept, url=chroma_url)
+
+
 def chunk_doc_id(chunk_id: str) -> str:
     """Chunk ids are `<doc_id>#<index>@<hash>`; doc ids may contain '#', the suffix never does."""
     return chunk_id.rsplit("#", 1)[0]
 
 
 class RetrievalIndex:
-    def __init__(self, folder: Path, config: IndexConfig, vector_store: VectorStore | None = None):
+    def __init__(
+        self, folder: Path, config: IndexConfig, vector_store: VectorStore | None = None,
+        store_config: VectorStoreConfig | None = None,
+    ):
         self.folder = Path(folder)
         self.config = config
-        self.store = ChunkStore(self.folder / "store.sqlite")
+        self.store_config = store_config = store_config or VectorStoreConfig()
         self.vectors = None
-        if config.dense is not None:
-            self.vectors = vector_store or ChromaVectorStore(self.folder / "chroma")
+        if config.dense is not None:  # first, so that an unreachable server fails before anything is written
+            self.vectors = vector_store or open_vector_store(store_config, self.folder)
+        self.store = ChunkStore(self.folder / "store.sqlite")
         self.bm25 = BM25Index.load(self.folder / "bm25", config.bm25) if config.bm25 else None
         self._encoder: DenseEncoder | None = None
         self._tokenizer = None
@@ -81,8 +101,15 @@ class RetrievalIndex:
             self.recover()
 
     @classmethod
-    def create(cls, folder: Path, config: IndexConfig, vector_store: VectorStore | None = None) -> RetrievalIndex:
-        """A new index, or the existing one at `folder` when it was built with the same config."""
+    def create(
+        cls, folder: Path, config: IndexConfig, vector_store: VectorStore | None = None, chroma_url: str | None = None,
+    ) -> RetrievalIndex:
+        """A new index, or the existing one at `folder` when it was built with the same config.
+
+        `chroma_url` puts a new index's vectors on that Chroma server; for an existing index it can only
+        re-point a server index (see `open`). A new folder is written only once its store is reachable, and
+        `index.json` last, so a failed create leaves no half-built index behind.
+        """
         folder = Path(folder)
         manifest = folder / "index.json"
         if manifest.is_file():
@@ -92,17 +119,39 @@ class RetrievalIndex:
                     f"{folder} already holds an index built with a different config ({existing.get('config')}); "
                     "use another --index-dir or delete that folder"
                 )
-        else:
+            return cls(folder, config, vector_store, _store_config(folder, existing, chroma_url))
+        if chroma_url and config.dense is None:
+            raise ConfigError("--chroma-url holds dense vectors, and this index has none; drop it or add --dense")
+        store_config = VectorStoreConfig.for_new_index(chroma_url)
+        created, index = not folder.exists(), None
+        try:
+            if config.dense is not None and vector_store is None and store_config.url is not None:
+                vector_store = open_vector_store(store_config, folder, new=True)  # connect before writing here
             folder.mkdir(parents=True, exist_ok=True)
-            atomic_write_json(manifest, {"version": 1, "created_at": time.time(), "config": config.to_dict()})
-        return cls(folder, config, vector_store)
+            index = cls(folder, config, vector_store, store_config)
+            atomic_write_json(manifest, {
+                "version": 1, "created_at": time.time(), "config": config.to_dict(),
+                "vector_store": store_config.to_dict(),
+            })
+        except BaseException:
+            if index is not None:
+                index.close()
+            if created:
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return index
 
     @classmethod
-    def open(cls, folder: Path, vector_store: VectorStore | None = None) -> RetrievalIndex:
+    def open(cls, folder: Path, vector_store: VectorStore | None = None, chroma_url: str | None = None) -> RetrievalIndex:
+        """The index at `folder`, reconnected to the vector store its manifest records.
+
+        `chroma_url` overrides the recorded server for this session (the server moved); the collection stays.
+        """
         manifest = Path(folder) / "index.json"
         if not manifest.is_file():
             raise DataError(f"{folder}: no retrieval index here (no index.json); build one with `loralab index`")
-        return cls(folder, IndexConfig.from_dict(json.loads(manifest.read_text())["config"]), vector_store)
+        data = json.loads(manifest.read_text())
+        return cls(folder, IndexConfig.from_dict(data["config"]), vector_store, _store_config(folder, data, chroma_url))
 
     def close(self) -> None:
         self.store.close()

@@ -44,7 +44,8 @@ def evaluate_rerank(data: str, run: str | None = None, ranker: str | None = None
 
 def evaluate_retrieval(data: str, index_dir: str, mode: str = "hybrid", fusion: str = "rrf", alpha: float = 0.5,
                        k: int = 100, rerank: str | None = None, rerank_k: int | None = None,
-                       interpolate: float | None = None, limit: int | None = None) -> EvalResult:
+                       interpolate: float | None = None, limit: int | None = None,
+                       chroma_url: str | None = None) -> EvalResult:
     """Retrieval from an index (and a re-ranker on top) scored on the dataset's queries and qrels."""
     from loralab.data.registry import load_rerank_dataset
     from loralab.retrieval.hybrid import FusionConfig
@@ -53,7 +54,7 @@ def evaluate_retrieval(data: str, index_dir: str, mode: str = "hybrid", fusion: 
 
     dataset = load_rerank_dataset(data)
     dataset = dataset.limited(max_queries=limit) if limit else dataset
-    index = RetrievalIndex.open(Path(index_dir))
+    index = RetrievalIndex.open(Path(index_dir), chroma_url=chroma_url)
     try:
         ranker = reranker_from_spec(rerank) if rerank else None
         result = evaluate_pipeline(index, dataset, ranker, mode=mode, k=k, fusion=FusionConfig(fusion, alpha),
