@@ -20,7 +20,8 @@ def train(
     resume: bool = typer.Option(False, help="continue from the last complete checkpoint in OUT"),
     epochs: float = typer.Option(1.0),
     max_steps: int = typer.Option(-1, help="stop after N optimizer steps (overrides epochs)"),
-    batch_size: int = typer.Option(8, help="groups (rerank) or examples (classify) per step"),
+    batch_size: int = typer.Option(8, help="groups (rerank) or examples (classify) per step, over all processes "
+                                    "(under accelerate launch each of N takes 1/N)"),
     grad_accum: int = typer.Option(1),
     lr: float = typer.Option(None, help="default: 2e-4 for LoRA/QLoRA, 3e-5 for full"),
     head_lr: float = typer.Option(None, help="separate learning rate for the task head"),
@@ -46,7 +47,10 @@ def train(
     report_to: list[str] = typer.Option([], help="tensorboard | mlflow | wandb (off by default)"),
     seed: int = typer.Option(42),
 ) -> None:
-    """Fine-tune a backbone with full, LoRA or QLoRA for re-ranking or classification."""
+    """Fine-tune a backbone with full, LoRA or QLoRA for re-ranking or classification.
+
+    On several processes or machines: `accelerate launch [--config_file ...] -m loralab train ...`.
+    """
     from loralab.methods.configs import method_config, train_config
     from loralab.training.trainer import train as run_training
 
@@ -64,6 +68,8 @@ def train(
         report_to=list(report_to), seed=seed,
     )
     result = run_training(method_cfg, cfg, out, resume=resume)
+    if not result.main_process:
+        return
     from loralab.compare.charts import training_curves
 
     training_curves([{"method": f"{task} {method}", "curves": out / "curves.jsonl"}], out / "curves.png")

@@ -76,7 +76,7 @@ class TrainConfig:
     max_length: int = 256
     epochs: float = 1.0
     max_steps: int = -1
-    batch_size: int = 8  # groups (rerank) or examples (classify) per device step
+    batch_size: int = 8  # groups (rerank) or examples (classify) per step, over all processes
     grad_accum: int = 1
     learning_rate: float = 2e-4
     head_learning_rate: float | None = None  # new heads often need a larger step than the adapters

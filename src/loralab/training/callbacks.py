@@ -12,13 +12,14 @@ class CurvesCallback(TrainerCallback):
     """Appends {step, epoch, loss, learning_rate, eval_*} to curves.jsonl.
 
     On resume, lines past the restored step are dropped first so the curve has no duplicated steps.
+    Under `accelerate launch` only the main process writes (the Trainer logs losses averaged over processes).
     """
 
     def __init__(self, path: Path):
         self.path = Path(path)
 
     def on_train_begin(self, args, state, control, **kwargs):
-        if self.path.exists():
+        if state.is_world_process_zero and self.path.exists():
             kept = [
                 line for line in self.path.read_text().splitlines()
                 if line.strip() and json.loads(line).get("step", 0) <= state.global_step
@@ -28,7 +29,7 @@ class CurvesCallback(TrainerCallback):
             tmp.replace(self.path)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
-        if not logs:
+        if not logs or not state.is_world_process_zero:
             return
         row = {"step": state.global_step, "epoch": state.epoch}
         for key, value in logs.items():

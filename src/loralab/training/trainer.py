@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from accelerate import PartialState
 from rich.console import Console
 from transformers import Trainer, TrainingArguments, set_seed
 from transformers.trainer_pt_utils import LengthGroupedSampler
@@ -63,8 +64,10 @@ class LoralabTrainer(Trainer):
     def _get_train_sampler(self, train_dataset=None):
         dataset = train_dataset if train_dataset is not None else self.train_dataset
         if hasattr(dataset, "lengths") and self.args.train_sampling_strategy == "group_by_length":
-            return LengthGroupedSampler(self.args.train_batch_size * self.args.gradient_accumulation_steps,
-                                        lengths=dataset.lengths)
+            # Mega-batches span every process: accelerate hands process i the i-th slice of each global
+            # batch, so N processes see the same global batches in the same order as one process.
+            global_batch = self.args.train_batch_size * self.args.world_size
+            return LengthGroupedSampler(global_batch * self.args.gradient_accumulation_steps, lengths=dataset.lengths)
         return super()._get_train_sampler(train_dataset)
 
     def _get_eval_sampler(self, eval_dataset):
@@ -77,9 +80,22 @@ class LoralabTrainer(Trainer):
 class TrainResult:
     run_dir: Path
     metrics: dict[str, Any]
+    main_process: bool = True  # under `accelerate launch`, only the main process wrote the run folder
 
 
-def training_arguments(cfg: TrainConfig, output_dir: Path, metric: str, greater_is_better: bool = True) -> TrainingArguments:
+def per_process_batch(cfg: TrainConfig, processes: int) -> int:
+    """batch_size is the global batch of one step: N processes take batch_size / N each, so a run under
+    `accelerate launch --num_processes N` follows the same schedule and loss as one process."""
+    if cfg.batch_size % processes:
+        raise ConfigError(
+            f"batch_size {cfg.batch_size} is the global batch of a step and must divide evenly over "
+            f"{processes} processes; choose a multiple of {processes}"
+        )
+    return cfg.batch_size // processes
+
+
+def training_arguments(cfg: TrainConfig, output_dir: Path, metric: str, greater_is_better: bool = True,
+                       processes: int = 1) -> TrainingArguments:
     if cfg.save_steps % cfg.eval_steps:
         raise ConfigError(
             f"save_steps ({cfg.save_steps}) must be a multiple of eval_steps ({cfg.eval_steps}): the best "
@@ -93,8 +109,8 @@ def training_arguments(cfg: TrainConfig, output_dir: Path, metric: str, greater_
         output_dir=str(output_dir),
         num_train_epochs=cfg.epochs,
         max_steps=cfg.max_steps,
-        per_device_train_batch_size=cfg.batch_size,
-        per_device_eval_batch_size=cfg.batch_size,
+        per_device_train_batch_size=per_process_batch(cfg, processes),
+        per_device_eval_batch_size=per_process_batch(cfg, processes),
         gradient_accumulation_steps=cfg.grad_accum,
         learning_rate=cfg.learning_rate,
         weight_decay=cfg.weight_decay,
@@ -123,11 +139,19 @@ def training_arguments(cfg: TrainConfig, output_dir: Path, metric: str, greater_
 
 
 def train(method: FullConfig | LoraConfig, cfg: TrainConfig, out: Path, resume: bool = False) -> TrainResult:
-    """Train, keep the best checkpoint, and write the run folder (adapter/ or model/, metrics, curves)."""
+    """Train, keep the best checkpoint, and write the run folder (adapter/ or model/, metrics, curves).
+
+    Under `accelerate launch` (DDP, FSDP, DeepSpeed) every process trains; only the main one writes.
+    """
     out = Path(out)
+    # The same state TrainingArguments sets up (without cpu=True a CPU-only torchrun run looks like 1 process).
+    state = PartialState(cpu=not torch.cuda.is_available())
     if out.exists() and any(out.iterdir()) and not resume:
         raise ConfigError(f"{out}: run folder exists and is not empty; pass --resume to continue it or choose --out")
-    out.mkdir(parents=True, exist_ok=True)
+    state.wait_for_everyone()  # every process has checked the folder before the main one writes into it
+    main = state.is_main_process
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
     set_seed(cfg.seed)
     tokenizer = load_tokenizer(cfg.model)
     task = training_task(cfg, tokenizer)
@@ -138,12 +162,15 @@ def train(method: FullConfig | LoraConfig, cfg: TrainConfig, out: Path, resume: 
     console.print(f"[bold]{method.kind}[/bold] on {cfg.model}: {counts}; {task.description}")
     if task.prepare_model is not None and not resume:
         task.prepare_model(model)
-    config = {"method": to_dict(method), "train": to_dict(cfg), "num_labels": task.num_labels}
-    atomic_write_json(out / "train_config.json", config)
-    RunFolder(out).write_manifest(config, data_files(cfg.data), seed=cfg.seed)
+    config = {"method": to_dict(method), "train": to_dict(cfg), "num_labels": task.num_labels,
+              "processes": state.num_processes}
+    if main:
+        atomic_write_json(out / "train_config.json", config)
+        RunFolder(out).write_manifest(config, data_files(cfg.data), seed=cfg.seed)
     trainer = LoralabTrainer(
         model=model,
-        args=training_arguments(cfg, out / "checkpoints", task.metric_for_best, task.greater_is_better),
+        args=training_arguments(cfg, out / "checkpoints", task.metric_for_best, task.greater_is_better,
+                                state.num_processes),
         train_dataset=task.train_dataset,
         eval_dataset=task.eval_dataset,
         data_collator=task.collator,
@@ -158,17 +185,22 @@ def train(method: FullConfig | LoraConfig, cfg: TrainConfig, out: Path, resume: 
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     seconds = time.perf_counter() - start
     final_eval = trainer.evaluate()
-    artifact = (task.save_artifact or save_artifact)(trainer.model, tokenizer, method, out)
+    artifact = out / ("model" if method.kind == "full" else "adapter")
+    if main:
+        artifact = (task.save_artifact or save_artifact)(trainer.model, tokenizer, method, out)
     metrics = {
         "task": cfg.task, "method": method.kind, "eval": final_eval,
         "train_seconds": seconds, "resumed_from": str(checkpoint) if checkpoint else None,
         "global_step": trainer.state.global_step, "best_checkpoint": trainer.state.best_model_checkpoint,
         "peak_rss_bytes": peak_rss_bytes(), "trainable_params": counts.trainable, "total_params": counts.total,
         "trainable_percent": counts.percent, "base_param_bytes": base_bytes,
-        "artifact": artifact.name, "artifact_bytes": _weights_bytes(artifact),
+        "artifact": artifact.name, "artifact_bytes": _weights_bytes(artifact) if main else 0,
+        "processes": state.num_processes,
     }
-    atomic_write_json(out / "metrics.json", metrics)
-    return TrainResult(out, metrics)
+    if main:
+        atomic_write_json(out / "metrics.json", metrics)
+    state.wait_for_everyone()
+    return TrainResult(out, metrics, main_process=main)
 
 
 def _weights_bytes(folder: Path) -> int:
