@@ -62,3 +62,30 @@ def test_compare_rows_have_token_columns_and_state_the_limit(tmp_path):
     assert prompt["tokens_in_per_query"] > 100 and prompt["tokens_out_per_query"] == 3 and prompt["failures"] == 0
     assert prompt["cost_per_1m"] > 0 and prompt["p50_ms"] > 0
     assert "tokens in/query" in md and "limited to 2" in md and "top 3 candidates each" in md
+
+
+def _tokens_run(ranker) -> list[int]:
+    """Counts the tokens each forward pass of the ranker's model computes."""
+    seen: list[int] = []
+    ranker.backend.model.register_forward_pre_hook(
+        lambda module, args, kwargs: seen.append(int(kwargs["input_ids"].numel())), with_kwargs=True)
+    return seen
+
+
+def test_prefix_cache_gives_the_uncached_scores_from_fewer_tokens(dl19_small):
+    qid = dl19_small.candidates.query_ids[0]
+    docs = [dl19_small.corpus[d] for d, _ in dl19_small.candidates.ranked(qid)]
+    cached = build_ranker(ranker_config("prompt-pointwise", batch_size=4, max_batch_tokens=0))
+    plain = build_ranker(ranker_config("prompt-pointwise", batch_size=4, max_batch_tokens=0, prefix_cache=False))
+    cached_tokens, plain_tokens = _tokens_run(cached), _tokens_run(plain)
+    with_cache = cached.score(dl19_small.queries[qid], docs)
+    without = plain.score(dl19_small.queries[qid], docs)
+    assert with_cache == pytest.approx(without, abs=1e-4)
+    assert len(cached_tokens) == 3 and len(plain_tokens) == 2  # the prefix pass, then 2 batches of suffixes
+    assert cached_tokens[0] >= 20  # system prompt + query
+    assert sum(cached_tokens) < 0.9 * sum(plain_tokens)
+    assert cached.usage.summary()["tokens_in_per_query"] == plain.usage.summary()["tokens_in_per_query"]
+    capped = build_ranker(ranker_config("prompt-pointwise", batch_size=4, max_batch_tokens=200))
+    capped_tokens = _tokens_run(capped)
+    assert capped.score(dl19_small.queries[qid], docs) == pytest.approx(without, abs=1e-4)
+    assert len(capped_tokens) > 3 and all(n <= 200 for n in capped_tokens[1:])  # token-capped suffix batches

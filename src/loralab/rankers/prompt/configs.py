@@ -23,6 +23,9 @@ class PromptOptions:
     dtype: str = "float32"
     batch_size: int = 8
     max_length: int = 4096  # longest prompt in tokens; a longer one is a recorded failure, never truncated
+    max_batch_tokens: int = 512  # local: a batch also stops at this many tokens once padded (0: batch_size only)
+    prefix_cache: bool = True  # pointwise: run the shared system prompt + query once per query, score documents from its cache
+    quantize: str | None = None  # post-training quantization of the local model (e.g. int8-dynamic)
     # remote backend
     base_url: str = "http://127.0.0.1:8000/v1"
     endpoint: str = "chat"  # chat | completions
@@ -42,6 +45,8 @@ class PromptOptions:
         for name in ("max_doc_words", "batch_size", "max_length", "concurrency"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{self.kind}: {name} must be >= 1, got {getattr(self, name)}")
+        if self.max_batch_tokens < 0:
+            raise ConfigError(f"{self.kind}: max_batch_tokens must be >= 0 (0: no token limit), got {self.max_batch_tokens}")
 
 
 @dataclass

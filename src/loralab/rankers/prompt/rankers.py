@@ -31,7 +31,8 @@ def make_backend(config: PromptOptions):
         )
     from loralab.rankers.prompt.local import LocalBackend
 
-    return LocalBackend(config.model, config.dtype, config.batch_size, config.max_length)
+    return LocalBackend(config.model, config.dtype, config.batch_size, config.max_length, config.prefix_cache,
+                        config.quantize, config.max_batch_tokens)
 
 
 def truncate_words(text: str, n: int) -> str:
