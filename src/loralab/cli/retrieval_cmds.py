@@ -14,7 +14,7 @@ from loralab.errors import ConfigError
 
 console = Console()
 
-_MODE_HELP = "bm25 | dense | hybrid"
+_MODE_HELP = "bm25 | dense | splade | hybrid (dense + BM25)"
 _CHROMA_INDEX_HELP = ("keep a new index's dense vectors on this Chroma server (`chroma run`), e.g. http://127.0.0.1:8000; "
                       "recorded in index.json, so later commands reconnect by themselves")
 _CHROMA_OPEN_HELP = "Chroma server URL to use instead of the one recorded in index.json (the server moved)"
@@ -22,12 +22,14 @@ _CHROMA_OPEN_HELP = "Chroma server URL to use instead of the one recorded in ind
 
 def _index_config(index_dir: Path, dense: bool | None, bm25: bool | None, model: str | None,
                   chunk_tokens: int | None, overlap: int | None, query_prefix: str | None,
-                  document_prefix: str | None, stemmer: str | None):
+                  document_prefix: str | None, stemmer: str | None, splade: bool | None = None,
+                  splade_model: str | None = None):
     """The existing index's config with only the options given on this command line changed."""
     from loralab.retrieval.bm25 import BM25Config
     from loralab.retrieval.chunking import ChunkConfig
     from loralab.retrieval.dense import DenseConfig
     from loralab.retrieval.index import IndexConfig
+    from loralab.retrieval.splade import SpladeIndexConfig
 
     manifest = index_dir / "index.json"
     base = IndexConfig.from_dict(json.loads(manifest.read_text())["config"]) if manifest.is_file() else IndexConfig()
@@ -39,7 +41,11 @@ def _index_config(index_dir: Path, dense: bool | None, bm25: bool | None, model:
     if dense_cfg is not None:
         changes = {"model": model, "query_prefix": query_prefix, "document_prefix": document_prefix}
         dense_cfg = replace(dense_cfg, **{k: v for k, v in changes.items() if v is not None})
-    return IndexConfig(chunking=chunking, bm25=bm25_cfg, dense=dense_cfg, tokenizer=model or base.tokenizer)
+    splade_cfg = base.splade if splade is None else (base.splade or SpladeIndexConfig()) if splade else None
+    if splade_cfg is not None and splade_model is not None:
+        splade_cfg = replace(splade_cfg, model=splade_model)
+    return IndexConfig(chunking=chunking, bm25=bm25_cfg, dense=dense_cfg, tokenizer=model or base.tokenizer,
+                       splade=splade_cfg)
 
 
 def index(
@@ -49,6 +55,8 @@ def index(
     delete: list[str] = typer.Option(None, help="delete a document by id (repeatable)"),
     dense: bool = typer.Option(None, "--dense/--no-dense", help="dense vectors in Chroma (default on)"),
     bm25: bool = typer.Option(None, "--bm25/--no-bm25", help="BM25 with bm25s (default on)"),
+    splade: bool = typer.Option(None, "--splade/--no-splade", help="SPLADE sparse vectors (default off)"),
+    splade_model: str = typer.Option(None, help="SPLADE masked LM (default splade-tiny)"),
     model: str = typer.Option(None, help="dense encoder (default minilm)"),
     chunk_tokens: int = typer.Option(None, help="tokens per chunk (default 512, capped by the encoder)"),
     overlap: int = typer.Option(None, help="tokens shared by neighbouring chunks (default 50)"),
@@ -64,7 +72,8 @@ def index(
     from loralab.data.registry import load_rerank_dataset
     from loralab.retrieval.index import RetrievalIndex
 
-    config = _index_config(index_dir, dense, bm25, model, chunk_tokens, overlap, query_prefix, document_prefix, stemmer)
+    config = _index_config(index_dir, dense, bm25, model, chunk_tokens, overlap, query_prefix, document_prefix, stemmer,
+                           splade, splade_model)
     idx = RetrievalIndex.create(index_dir, config, chroma_url=chroma_url)
     if idx.recovered:
         console.print("[yellow]note:[/yellow] an interrupted write was found and repaired")

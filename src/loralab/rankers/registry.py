@@ -13,6 +13,7 @@ from loralab.rankers.cross_encoder import CrossEncoderConfig, CrossEncoderRanker
 from loralab.rankers.prompt import (
     ListwiseConfig, ListwiseRanker, PointwiseConfig, PointwiseRanker, RatingConfig, RatingRanker,
 )
+from loralab.rankers.splade import SpladeConfig, SpladeRanker
 
 _KINDS: dict[str, tuple[type, Callable[[Any], Ranker]]] = {}
 
@@ -53,6 +54,7 @@ def build_ranker(config) -> Ranker:
 
 register_ranker(BiEncoderConfig, BiEncoderRanker)
 register_ranker(CrossEncoderConfig, CrossEncoderRanker)
+register_ranker(SpladeConfig, SpladeRanker)
 register_ranker(PointwiseConfig, PointwiseRanker)  # prompt-pointwise
 register_ranker(ListwiseConfig, ListwiseRanker)  # prompt-listwise
 register_ranker(RatingConfig, RatingRanker)  # prompt-rating

@@ -1,12 +1,14 @@
-"""A retrieval index in one folder: chunk store (SQLite), BM25 (bm25s) and dense vectors (Chroma).
+"""A retrieval index in one folder: chunk store (SQLite), BM25 (bm25s), dense vectors (Chroma), SPLADE (optional).
 
 Layout: `index.json` (config), `store.sqlite` (documents, chunks, BM25 tokens: the source of truth),
-`bm25/` (generations of the bm25s matrix), `chroma/` (the embedded vector store). With a Chroma server
+`bm25/` (generations of the bm25s matrix), `chroma/` (the embedded vector store), `splade/` (generations of the
+SPLADE CSR matrix, when the index has a SPLADE part). With a Chroma server
 (`chroma_url=`), the vectors live in a collection of their own on that server instead, and `index.json` records
 the URL and collection so that opening the index reconnects to them; everything else stays in the folder.
 
 Crash safety: an add writes vectors first (idempotent upserts keyed by content-hashed chunk ids), then commits
-the store in one SQLite transaction (the commit point), then drops superseded vectors and rebuilds BM25.
+the store in one SQLite transaction (the commit point), then drops superseded vectors, rebuilds BM25 and
+brings SPLADE in line (encoding only new chunks).
 A `pending` flag is set for the whole operation; whoever opens the index next and finds it set reconciles
 the derived indexes with the store (drop orphan vectors, embed any missing, rebuild BM25). So a killed add
 is either fully visible or not at all, and re-running it skips the vectors already written. One writer at
@@ -30,11 +32,12 @@ from loralab.retrieval.bm25 import BM25Config, BM25Index, bm25_tokens
 from loralab.retrieval.chunking import ChunkConfig, chunk_documents
 from loralab.retrieval.dense import DenseConfig, DenseEncoder, dense_search
 from loralab.retrieval.hybrid import FusionConfig, fuse, pool_to_documents
+from loralab.retrieval.splade import SpladeEncoder, SpladeIndex, SpladeIndexConfig
 from loralab.retrieval.store import ChunkStore
 from loralab.retrieval.vector_store import VectorStore, VectorStoreConfig, Where, open_vector_store
 from loralab.artifacts.atomic import atomic_write_json
 
-MODES = ("bm25", "dense", "hybrid")
+MODES = ("bm25", "dense", "splade", "hybrid")
 EMBED_BATCH = 256  # chunks embedded and upserted per step: a crash loses at most this much embedding work
 
 
@@ -44,22 +47,25 @@ class IndexConfig:
     bm25: BM25Config | None = field(default_factory=BM25Config)
     dense: DenseConfig | None = field(default_factory=DenseConfig)
     tokenizer: str = "minilm"  # counts chunk tokens when there is no dense model (else the dense model's)
+    splade: SpladeIndexConfig | None = None
 
     def __post_init__(self) -> None:
-        if self.bm25 is None and self.dense is None:
-            raise ConfigError("an index needs BM25, dense, or both (pass --bm25 and/or --dense)")
+        if self.bm25 is None and self.dense is None and self.splade is None:
+            raise ConfigError("an index needs BM25, dense or SPLADE (pass --bm25, --dense and/or --splade)")
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "chunking": self.chunking.to_dict(), "bm25": self.bm25.to_dict() if self.bm25 else None,
             "dense": self.dense.to_dict() if self.dense else None, "tokenizer": self.tokenizer,
         }
+        return out | ({"splade": self.splade.to_dict()} if self.splade else {})  # older index.json files have none
 
     @classmethod
     def from_dict(cls, data: dict) -> IndexConfig:
         return cls(
             chunking=ChunkConfig(**data["chunking"]), bm25=BM25Config(**data["bm25"]) if data.get("bm25") else None,
             dense=DenseConfig(**data["dense"]) if data.get("dense") else None, tokenizer=data.get("tokenizer", "minilm"),
+            splade=SpladeIndexConfig(**data["splade"]) if data.get("splade") else None,
         )
 
 
@@ -94,7 +100,9 @@ class RetrievalIndex:
             self.vectors = vector_store or open_vector_store(store_config, self.folder)
         self.store = ChunkStore(self.folder / "store.sqlite")
         self.bm25 = BM25Index.load(self.folder / "bm25", config.bm25) if config.bm25 else None
+        self.splade = (SpladeIndex.load(self.folder / "splade") or SpladeIndex([], None)) if config.splade else None
         self._encoder: DenseEncoder | None = None
+        self._splade_encoder: SpladeEncoder | None = None
         self._tokenizer = None
         self.recovered = False
         if self.needs_recovery():
@@ -165,10 +173,20 @@ class RetrievalIndex:
         return self._encoder
 
     @property
+    def splade_encoder(self) -> SpladeEncoder:
+        if self.config.splade is None:
+            raise ConfigError(f"{self.folder}: this index has no SPLADE part; rebuild it with `loralab index --splade`")
+        if self._splade_encoder is None:
+            self._splade_encoder = SpladeEncoder(self.config.splade)
+        return self._splade_encoder
+
+    @property
     def tokenizer(self):
         if self._tokenizer is None:
             if self.config.dense is not None:
                 self._tokenizer = self.encoder.tokenizer
+            elif self.config.splade is not None:
+                self._tokenizer = self.splade_encoder.tokenizer
             else:
                 from loralab.artifacts.load import load_tokenizer
 
@@ -189,6 +207,7 @@ class RetrievalIndex:
         if self.vectors is not None and stale:
             self.vectors.delete(sorted(stale))
         self._rebuild_bm25()
+        self._sync_splade(show_progress)
         self.store.set_meta("pending", "0")
         return {"documents": len(unique), "chunks": len(chunks), "embedded": embedded}
 
@@ -199,15 +218,17 @@ class RetrievalIndex:
         if self.vectors is not None and removed:
             self.vectors.delete(sorted(removed))
         self._rebuild_bm25()
+        self._sync_splade()
         self.store.set_meta("pending", "0")
         return len(removed)
 
     def chunking_for_model(self) -> ChunkConfig:
-        """Chunks never exceed what the dense encoder reads (minus [CLS]/[SEP])."""
+        """Chunks never exceed what the dense or SPLADE encoder reads (minus [CLS]/[SEP])."""
         cfg = self.config.chunking
-        if self.config.dense is None:
+        lengths = [part.max_length for part in (self.config.dense, self.config.splade) if part is not None]
+        if not lengths:
             return cfg
-        limit = self.config.dense.max_length - 2
+        limit = min(lengths) - 2
         return cfg if cfg.max_tokens <= limit else ChunkConfig(limit, min(cfg.overlap, limit // 2 - 1))
 
     def _embed_missing(self, chunks, show_progress: bool) -> int:
@@ -227,9 +248,22 @@ class RetrievalIndex:
         self.bm25 = BM25Index.build(self.config.bm25, ids, tokens, generation=self.store.generation)
         self.bm25.save(self.folder / "bm25")
 
+    def _sync_splade(self, show_progress: bool = False) -> None:
+        """SPLADE rows for exactly the committed chunks: new ones encoded, dropped ones removed."""
+        if self.config.splade is None:
+            return
+
+        def encode(texts: list[str]):
+            return self.splade_encoder.encode(texts, show_progress=show_progress)
+
+        self.splade = self.splade.synced(self.store.chunk_ids(), encode, self.store.chunk_texts, self.store.generation)
+        self.splade.save(self.folder / "splade")
+
     # ---- recovery -----------------------------------------------------------------------------------
     def needs_recovery(self) -> bool:
         if self.store.get_meta("pending", "0") == "1":
+            return True
+        if self.splade is not None and self.splade.generation != self.store.generation:
             return True
         if self.config.bm25 is None:
             return False
@@ -248,6 +282,7 @@ class RetrievalIndex:
                 rows = self.store.chunk_rows(sorted(missing))
                 self._upsert_rows(rows)
         self._rebuild_bm25()
+        self._sync_splade()
         self.store.set_meta("pending", "0")
         self.recovered = True
 
@@ -261,7 +296,7 @@ class RetrievalIndex:
 
     # ---- reads --------------------------------------------------------------------------------------
     def search_chunks(self, queries: dict[str, str], mode: str, k: int, where: Where | None = None) -> Ranking:
-        """Top-k chunk ids per query from one retriever ('bm25' or 'dense')."""
+        """Top-k chunk ids per query from one retriever ('bm25', 'dense' or 'splade')."""
         if mode == "bm25":
             if self.bm25 is None:
                 raise ConfigError(f"{self.folder}: this index has no BM25 part; rebuild it with `loralab index --bm25`")
@@ -270,7 +305,12 @@ class RetrievalIndex:
             return self.bm25.search(queries, k)
         if mode == "dense":
             return dense_search(self.encoder, self.vectors, queries, k, where=where)
-        raise ConfigError(f"unknown retrieval mode '{mode}'; choose one of: bm25, dense")
+        if mode == "splade":
+            if where:
+                raise ConfigError("metadata filters apply to dense search only; use --mode dense or drop the filter")
+            encoder = self.splade_encoder  # raises when this index has no SPLADE part
+            return self.splade.search(encoder, queries, k)
+        raise ConfigError(f"unknown retrieval mode '{mode}'; choose one of: bm25, dense, splade")
 
     def search(
         self, queries: dict[str, str], mode: str = "hybrid", k: int = 100,
@@ -306,4 +346,6 @@ class RetrievalIndex:
             out["vectors"] = self.vectors.count()
         if self.bm25 is not None:
             out["bm25_chunks"] = len(self.bm25.ids)
+        if self.splade is not None:
+            out["splade_chunks"] = len(self.splade.ids)
         return out

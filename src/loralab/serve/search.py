@@ -25,7 +25,7 @@ class SearchRequest(LenientModel):
     model: str | None = Field(None, description="re-ranker: the base model or an adapter name")
     top_n: int = Field(10, ge=1)
     retrieve_k: int = Field(100, ge=1, le=1000, description="documents retrieved before re-ranking")
-    mode: Literal["bm25", "dense", "hybrid"] = "hybrid"
+    mode: Literal["bm25", "dense", "splade", "hybrid"] = "hybrid"
     rerank: bool = True
     return_documents: bool = True
 
@@ -85,7 +85,7 @@ class SearchService:
 
 @router.post("/search", response_model=SearchResponse, response_model_exclude_none=True, tags=["search"])
 async def search(body: SearchRequest, state: ServeState = Depends(get_state)):
-    """Retrieve (BM25, dense or hybrid) from the server's index, then re-rank with the chosen model."""
+    """Retrieve (BM25, dense, SPLADE or hybrid) from the server's index, then re-rank with the chosen model."""
     service: SearchService | None = state.search
     if service is None:
         raise UnknownNameError("no index is loaded; start the server with --index <folder built by `loralab index`>")
