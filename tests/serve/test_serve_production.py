@@ -128,7 +128,9 @@ def test_soak_at_80_percent_of_capacity_stays_flat(tiny_cross_encoder):
 def test_overload_at_twice_capacity_sheds_with_429_and_recovers(tiny_cross_encoder):
     # A short request timeout makes the admission limit (half of it in queued work) bind within seconds.
     with ServerProcess(_serve_args(tiny_cross_encoder, "--request-timeout", "2", "--max-queue", "1000")) as server:
-        work = bodies()
+        # Heavy requests keep 2x capacity at tens of req/s: at >100 req/s the load generator, on the same 2 cores,
+        # loses a connection of its own now and then (seen once in CI: 1 of 1274 requests without a response).
+        work = bodies(docs=128)
         capacity = capacity_rps(server.url, work, seconds=6)
         result = overload(server, work, rate_rps=2 * capacity, seconds=10, recovery_limit_s=20)
     assert result.server_errors == 0 and result.statuses.get("0", 0) == 0, result
