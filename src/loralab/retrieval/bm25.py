@@ -15,6 +15,15 @@ from loralab.errors import DataError, MissingDependencyError
 from loralab.artifacts.atomic import atomic_write_text
 
 
+def empty_generation_folder(folder: Path, generation: int) -> Path:
+    """`folder/g<generation>`, emptied: a derived index is rewritten whole for each generation."""
+    target = Path(folder) / f"g{generation}"
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    return target
+
+
 def _stemmer(language: str | None):
     if not language:
         return None
@@ -113,10 +122,7 @@ class BM25Index:
 
     def save(self, folder: Path) -> None:
         folder = Path(folder)
-        target = folder / f"g{self.generation}"
-        if target.exists():
-            shutil.rmtree(target)
-        target.mkdir(parents=True)
+        target = empty_generation_folder(folder, self.generation)
         if self.ids:
             self.retriever.save(str(target), show_progress=False)
         (target / "chunk_ids.json").write_text(json.dumps(self.ids))

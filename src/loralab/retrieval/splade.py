@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from loralab.artifacts.atomic import atomic_write_text
+from loralab.retrieval.bm25 import empty_generation_folder
 from loralab.data.schemas import Ranking
 from loralab.errors import DataError
 
@@ -72,10 +73,7 @@ class SpladeIndex:
         from scipy import sparse
 
         folder = Path(folder)
-        target = folder / f"g{self.generation}"
-        if target.exists():
-            shutil.rmtree(target)
-        target.mkdir(parents=True)
+        target = empty_generation_folder(folder, self.generation)
         if self.matrix is not None:
             sparse.save_npz(target / "vectors.npz", self.matrix, compressed=True)
         (target / "chunk_ids.json").write_text(json.dumps(self.ids))
