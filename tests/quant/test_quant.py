@@ -79,7 +79,10 @@ def test_save_and_load_restore_the_same_quantized_model(tmp_path, tiny_cross_enc
     assert json.loads((folder / "loralab_quant.json").read_text())["quantization"]["kind"] == parse_quant(spec).kind
     restored = load_quantized(folder)
     assert restored.model.loralab_quant == parse_quant(spec)
-    assert torch.allclose(_logits(restored.model, restored.tokenizer), before, atol=1e-5), spec
+    after = _logits(restored.model, restored.tokenizer)
+    # 1e-4: a reloaded layer may sum in another order (1.2e-5 measured on an AVX2-only CPU); a wrong scale or
+    # a layer restored unquantized moves these logits by 1e-3 or more
+    assert torch.allclose(after, before, atol=1e-4), (spec, (after - before).abs().max().item())
 
 
 def test_int8_dynamic_keep_float_leaves_only_the_matching_layers_in_fp32(tiny_cross_encoder):

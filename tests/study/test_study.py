@@ -69,7 +69,7 @@ def test_tiny_study_writes_every_deliverable_and_skips_done_steps(tmp_path, tiny
     if (winner.parent / "config.json").is_file():  # a model to serve: `--model DIR/winner` loads it as saved
         from loralab.artifacts.load import load
 
-        folder, ranker = served_winner(tmp_path / "out")
+        folder, ranker, _ = served_winner(tmp_path / "out")
         assert ranker == "cross-encoder" and load(folder).head == "sequence-classifier"
     else:
         with pytest.raises(ConfigError, match="no model to serve"):
@@ -98,10 +98,13 @@ def test_killed_study_resumes_without_redoing_finished_steps(tmp_path, tiny_bert
     deadline = time.time() + 300
     while time.time() < deadline and not list(out.glob("steps/train-*/run/checkpoints/checkpoint-*/trainer_state.json")):
         time.sleep(0.5)
+    # the training's process reports its steps to the study's display through the step's progress file
+    progress = json.loads(next(out.glob("steps/train-*/progress.json")).read_text())
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     done = {p.parent.name for p in out.glob("steps/*/step.json")}
     assert any(name.startswith("evaluate-bm25") for name in done) and not any("train" in n for n in done)
+    assert progress["unit"] == "step" and progress["total"] == 160 and 0 < progress["done"] <= 160
     bm25 = next(out.glob("steps/evaluate-bm25-*/step.json")).stat().st_mtime_ns
     finished = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     assert finished.returncode == 0, finished.stderr
@@ -136,3 +139,26 @@ def test_quantization_ablation_compares_each_variant_with_its_own_float_model(tm
              "size_mb": 43.0, "items_per_s": 190.0}]
     table = quantization_ablation(spec, rows)
     assert "| LoRA + bf16 | 0.7900 | -0.0100 | 43.0 | 0.50 | 1.90 |" in table and "examples/s ×" in table
+
+
+@pytest.mark.parametrize("ranker, options, error", [
+    ("prompt-pointwise", {"template": "yes-no", "max_doc_words": 50}, None),
+    ("bm25", {}, "first stage itself.*loralab serve --index"),
+    ("cross-encoder", {"interpolate": 0.5}, "blends its scores with the first stage"),
+    ("prompt-pointwise", {"backend": "openai", "base_url": "http://llm:8000/v1"}, "remote server.*llm:8000"),
+    ("prompt-listwise", {}, "no model to serve"),
+])
+def test_served_winner_hands_the_server_the_candidates_options_or_says_how_to_ship_it(tmp_path, ranker, options,
+                                                                                       error):
+    from loralab.study.ship import served_winner
+
+    winner = tmp_path / "study" / "winner"
+    winner.mkdir(parents=True)
+    (winner / "config.json").write_text("{}")
+    (winner / "winner.json").write_text(json.dumps({"candidate": "X", "ranker": ranker, "options": options,
+                                                    "made_by": "the prompt-listwise candidate's model as it is"}))
+    if error is None:
+        assert served_winner(tmp_path / "study") == (str(winner), ranker, options)
+    else:
+        with pytest.raises(ConfigError, match=error):
+            served_winner(tmp_path / "study")

@@ -11,7 +11,7 @@ err_console = Console(stderr=True)
 def serve(
     model: str = typer.Option("minilm", help="packaged alias, local folder, GGUF file or hub id"),
     study: str = typer.Option(None, help="serve the winner of `loralab study run ... --out DIR` (sets --model, --ranker)"),
-    ranker: str = typer.Option("cross-encoder", help="cross-encoder | bi-encoder"),
+    ranker: str = typer.Option("cross-encoder", help="cross-encoder | bi-encoder | splade | prompt-pointwise"),
     adapter: list[str] = typer.Option([], "--adapter", help="name=path of a PEFT LoRA folder; repeatable"),
     classifier: str = typer.Option(None, help="sequence-classifier model served at /v1/classify"),
     index: str = typer.Option(None, help="a `loralab index` folder served at /search (retrieve, then re-rank)"),
@@ -52,10 +52,12 @@ def serve(
     if study:
         from loralab.study.ship import served_winner
 
-        model, ranker = served_winner(study)
+        model, ranker, ranker_options = served_winner(study)
+    else:
+        ranker_options = {}
     adapters = parse_adapter_specs(adapter)
     options = ServeOptions(
-        model=model, ranker=ranker, adapters={k: str(v) for k, v in adapters.items()}, classifier=classifier,
+        model=model, ranker=ranker, ranker_options=ranker_options, adapters={k: str(v) for k, v in adapters.items()}, classifier=classifier,
         index=index, served_names=[*served_model_name, *([name] if name else [])], max_length=max_length,
         allow_untrained_head=allow_untrained_head,
         threads=threads or (default_threads(workers) if workers > 1 else None),

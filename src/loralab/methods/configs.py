@@ -40,7 +40,7 @@ class QLoraConfig(LoraConfig):
     kind: ClassVar[str] = "qlora"
     quant_type: str = "nf4"
     double_quant: bool = True
-    compute_dtype: str = "bfloat16"
+    compute_dtype: str = "auto"  # bfloat16 where bf16 matmuls are fast (GPUs, AVX-512 CPUs), else float32
 
 
 
@@ -74,6 +74,9 @@ class TrainConfig:
     data: str = "scifact-train"
     model: str = "minilm"
     max_length: int = 256
+    # Batches are padded to a multiple of this many tokens: a handful of shapes instead of one per batch length,
+    # so oneDNN builds (and caches) kernels for fewer shapes (benchmarks/train_memory.py); 1: pad to the longest.
+    pad_to_multiple_of: int = 32
     epochs: float = 1.0
     max_steps: int = -1
     batch_size: int = 8  # groups (rerank) or examples (classify) per step, over all processes
@@ -91,7 +94,9 @@ class TrainConfig:
     save_total_limit: int = 2
     logging_steps: int = 10
     gradient_checkpointing: bool = False
-    precision: str = "fp32"  # fp32 | bf16 (autocast; ~2x faster matmuls on AVX512-BF16 CPUs and on GPUs) | fp16 (GPU)
+    # fp32 | bf16 (autocast; ~2x faster matmuls on AVX512-BF16 CPUs and GPUs, refused on CPUs without bf16 units,
+    # where it is 8-40x slower) | auto (bf16 where it is fast, else fp32) | fp16 (GPU)
+    precision: str = "fp32"
     report_to: list[str] = field(default_factory=list)  # tensorboard | mlflow | wandb; off by default
     seed: int = 42
     dataloader_workers: int = 0

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
+from loralab.models.hardware import compute_dtype
 from loralab.optional import require
 
 # Task-head module names: kept trainable (modules_to_save) and out of 4-bit.
@@ -26,7 +27,7 @@ class FourBitBase:
 
     quant_type: str = "nf4"
     double_quant: bool = True
-    compute_dtype: str = "bfloat16"
+    compute_dtype: str = "auto"  # models.hardware.compute_dtype: bfloat16 where it is fast, else float32
     keep_full: tuple[str, ...] = ()
 
     @classmethod
@@ -35,7 +36,7 @@ class FourBitBase:
         if method.get("kind") != "qlora":
             return None
         return cls(method.get("quant_type", "nf4"), method.get("double_quant", True),
-                   method.get("compute_dtype", "bfloat16"), keep_full)
+                   method.get("compute_dtype", "auto"), keep_full)
 
     def bnb_config(self):
         require("bitsandbytes", "quant", "4-bit bases (bitsandbytes >= 0.45, CPU and CUDA)")
@@ -45,7 +46,7 @@ class FourBitBase:
             load_in_4bit=True,
             bnb_4bit_quant_type=self.quant_type,
             bnb_4bit_use_double_quant=self.double_quant,
-            bnb_4bit_compute_dtype=getattr(torch, self.compute_dtype),
+            bnb_4bit_compute_dtype=compute_dtype(self.compute_dtype),
             # A new head quantized to 4-bit cannot train (bnb asserts on its shape): keep heads in full precision.
             llm_int8_skip_modules=[*QUANT_SKIP, *self.keep_full],
         )

@@ -90,7 +90,7 @@ class Nf4:
 
     kind: ClassVar[str] = "nf4"
     double_quant: bool = True
-    compute_dtype: str = "bfloat16"
+    compute_dtype: str = "auto"  # bfloat16 where bf16 matmuls are fast, else float32 (models.hardware)
 
 
 @dataclass(frozen=True)

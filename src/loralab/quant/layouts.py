@@ -7,6 +7,7 @@ from typing import Any
 import torch
 
 from loralab.errors import ModelError
+from loralab.models.hardware import compute_dtype
 from loralab.optional import require
 from loralab.quant.api import quantize
 from loralab.quant.configs import Bf16, Fp16, Int4WeightOnly, Int8Dynamic, Int8Static, Nf4
@@ -139,7 +140,7 @@ def _import_nf4(skeleton, config, tensors, layout):
     for name in layout.get("layers", []):
         linear = modules[name]
         new = bnb.nn.Linear4bit(linear.in_features, linear.out_features, bias=linear.bias is not None,
-                                device="meta", compute_dtype=getattr(torch, config.compute_dtype),
+                                device="meta", compute_dtype=compute_dtype(config.compute_dtype),
                                 compress_statistics=config.double_quant, quant_type="nf4")
         prefix = f"{name}.weight."
         stats = {k[len(prefix):]: tensors.pop(k) for k in [k for k in tensors if k.startswith(prefix)]}

@@ -7,7 +7,12 @@ from typing import Protocol
 
 from loralab.data.schemas import Document, Ranking
 
-__all__ = ["Ranker", "Ranking", "Document"]
+__all__ = ["Ranker", "Ranking", "Document", "PAIRWISE_KINDS"]
+
+# Kinds whose `score_pairs` scores each (query, document) pair on its own, whatever else is in the batch (what a
+# server that batches concurrent requests needs). Listwise and rating prompts rank one query's documents together
+# (or generate), so they have no such method.
+PAIRWISE_KINDS = ("cross-encoder", "bi-encoder", "splade", "prompt-pointwise")
 
 
 class Ranker(Protocol):

@@ -9,6 +9,7 @@ from tqdm.auto import tqdm
 from loralab.data.schemas import RerankDataset, Ranking
 from loralab.errors import DataError
 from loralab.eval.profile import LatencyProfile
+from loralab.progress import report
 from loralab.rankers.base import Ranker
 
 
@@ -34,11 +35,13 @@ def rerank_dataset(ranker: Ranker, dataset: RerankDataset, show_progress: bool =
         start = time.perf_counter()
         ranker.score(dataset.queries[qids[0]], candidates(qids[0])[1])
         warmup = time.perf_counter() - start
-    for qid in tqdm(qids, desc=f"rerank {ranker.name}", unit="query", disable=not show_progress):
+    for done, qid in enumerate(tqdm(qids, desc=f"rerank {ranker.name}", unit="query", disable=not show_progress)):
+        report(done, len(qids), "query")
         docids, docs = candidates(qid)
         start = time.perf_counter()
         scores = ranker.score(dataset.queries[qid], docs)
         latencies.append(time.perf_counter() - start)
         pairs += len(docs)
         ranking.add(qid, dict(zip(docids, scores)))
+    report(len(qids), len(qids), "query")
     return ranking, LatencyProfile.from_latencies(latencies, pairs, warmup)

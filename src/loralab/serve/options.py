@@ -19,6 +19,7 @@ OPTIONS_ENV = "LORALAB_SERVE_OPTIONS"
 class ServeOptions:
     model: str = "minilm"
     ranker: str = "cross-encoder"
+    ranker_options: dict = field(default_factory=dict)  # the ranker's own options (a study winner's prompt, ...)
     adapters: dict[str, str] = field(default_factory=dict)  # served name -> PEFT folder
     classifier: str | None = None
     index: str | None = None
@@ -55,6 +56,7 @@ def load_models(options: ServeOptions):
         options.model, options.ranker, {k: Path(v) for k, v in options.adapters.items()},
         classifier=options.classifier, served_names=options.served_names or None, max_length=options.max_length,
         batch_size=options.batching.max_batch_size, allow_untrained_head=options.allow_untrained_head,
+        ranker_options=options.ranker_options,
     )
 
 

@@ -15,7 +15,12 @@ from pathlib import Path
 from loralab.data.schemas import Document
 from loralab.errors import ConfigError, UnknownNameError
 from loralab.artifacts.load import resolve_model
+from loralab.rankers.base import PAIRWISE_KINDS
 from loralab.serve.adapters import attach_adapters, check_adapter_folder, check_safetensors_model
+
+# The batcher mixes pairs of concurrent requests, so only kinds that score each pair on its own are served.
+SERVED_KINDS = PAIRWISE_KINDS
+ENCODER_KINDS = ("cross-encoder", "bi-encoder", "splade")  # take the server's max_length and batch size
 
 
 @dataclass
@@ -32,17 +37,21 @@ class ServeModels:
     @classmethod
     def load(cls, model: str, ranker_kind: str = "cross-encoder", adapters: dict[str, Path] | None = None,
              classifier: str | None = None, served_names: list[str] | None = None, max_length: int = 256,
-             batch_size: int = 64, allow_untrained_head: bool = False) -> ServeModels:
+             batch_size: int = 64, allow_untrained_head: bool = False,
+             ranker_options: dict | None = None) -> ServeModels:
         """`served_names`: the names clients send for the base model (e.g. a hosted API's model name; default:
         the folder's name). A cross-encoder whose head is untrained is refused, unless `allow_untrained_head`,
-        or unless adapters (which carry their own trained heads) are served on it: then the base is not."""
+        or unless adapters (which carry their own trained heads) are served on it: then the base is not.
+        `ranker_options`: the ranker's own options (a prompt's template, dtype, ...; a study's winner records
+        them), over the server's max_length and batch size for encoders."""
         from loralab.tasks.classify.predictor import ClassifierConfig, SequenceClassifier
         from loralab.rankers.registry import build_ranker, ranker_config
 
         check_serve_inputs(model, ranker_kind, adapters, classifier)
         names = _unique_names(served_names or [_default_name(model)])
         tolerate_random_head = allow_untrained_head or bool(adapters)
-        config = ranker_config(ranker_kind, model=model, max_length=max_length, batch_size=batch_size)
+        sizes = {"max_length": max_length, "batch_size": batch_size} if ranker_kind in ENCODER_KINDS else {}
+        config = ranker_config(ranker_kind, **{**sizes, **(ranker_options or {}), "model": model})
         if ranker_kind == "cross-encoder":
             config.allow_untrained_head = tolerate_random_head
         with warnings.catch_warnings():
@@ -151,8 +160,11 @@ class ServeModels:
 
 def check_serve_inputs(model: str, ranker_kind: str, adapters: dict[str, Path] | None, classifier: str | None) -> None:
     """The checks that need no model load (so a supervisor can fail before starting workers)."""
-    if ranker_kind not in ("cross-encoder", "bi-encoder"):
-        raise ConfigError(f"--ranker '{ranker_kind}': the server serves cross-encoder or bi-encoder")
+    if ranker_kind not in SERVED_KINDS:
+        raise ConfigError(f"--ranker '{ranker_kind}': the server serves {', '.join(SERVED_KINDS)} (rankers that score "
+                          "each document on its own); re-rank with it through `loralab rerank` instead")
+    if adapters and ranker_kind != "cross-encoder":
+        raise ConfigError(f"--adapter: adapters are served on a cross-encoder, not on a {ranker_kind}")
     for adapter_name, folder in (adapters or {}).items():
         check_adapter_folder(adapter_name, folder)
     check_safetensors_model(resolve_model(model))

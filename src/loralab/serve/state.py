@@ -120,7 +120,7 @@ class ServeState:
 
     def _pair_lengths(self, query: str, texts: list[str]) -> list[int]:
         tok = self._ranker_counter
-        if self.models.ranker_kind == "cross-encoder":
+        if self.models.ranker_kind in ("cross-encoder", "prompt-pointwise"):  # one input holds query and text
             encoded = tok([query] * len(texts), texts, truncation=False, verbose=False)
         else:
             encoded = tok(texts, truncation=False, verbose=False)

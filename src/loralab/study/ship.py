@@ -27,7 +27,10 @@ def ship_winner(spec: StudySpec, results: dict[str, Any], out: Path) -> dict[str
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     how = _materialize(row, tmp)
+    candidate = next((c for c in spec.candidates if c.name == row.get("candidate")), None)
+    options = {k: v for k, v in (candidate.options if candidate else {}).items() if k != "model"}
     manifest = {"candidate": name, "task": spec.task, "ranker": row.get("ranker"), "model": row.get("model"),
+                "options": options,
                 "quantization": row.get("study_quantization"), "made_by": how, "reason": verdict.get("reason"),
                 "metrics": {k: row.get(k) for k in (task_primary(spec), "p95_ms", "peak_rss_mb", "cost_per_1m")}}
     atomic_write_json(tmp / MANIFEST, manifest)
@@ -83,19 +86,31 @@ def _copy_untrained(model: str | None, folder: Path, ranker: str | None) -> str:
     return f"the {ranker} candidate's model as it is ({model}, no training)"
 
 
-def served_winner(study_dir: str | Path) -> tuple[str, str]:
-    """(model folder, ranker kind) of a study's shipped winner, for `loralab serve --study DIR`."""
+def served_winner(study_dir: str | Path) -> tuple[str, str, dict[str, Any]]:
+    """(model folder, ranker kind, ranker options) of a study's shipped winner, for `loralab serve --study DIR`:
+    the options are the candidate's as the study scored it (a prompt's template, a length), so the server scores
+    as the study measured."""
     import json
 
     from loralab.errors import ConfigError
+    from loralab.rankers.base import PAIRWISE_KINDS
 
     folder = Path(study_dir) / WINNER
     if not (folder / MANIFEST).is_file():
         raise ConfigError(f"{study_dir}: no {WINNER}/{MANIFEST}; run `loralab study run STUDY --out {study_dir}` "
                           "(a study with a budget ships its winner there)")
     manifest = json.loads((folder / MANIFEST).read_text())
-    ranker = manifest.get("ranker")
-    if not (folder / "config.json").is_file() or ranker not in ("cross-encoder", "bi-encoder"):
-        raise ConfigError(f"{study_dir}: the winner ({manifest['candidate']}, {ranker}) has no model to serve here: "
-                          f"{manifest['made_by']}")
-    return str(folder), ranker
+    ranker, options = manifest.get("ranker"), dict(manifest.get("options") or {})
+    who = f"{study_dir}: the winner ({manifest['candidate']}, {ranker})"
+    if ranker == "bm25":
+        raise ConfigError(f"{who} is the first stage itself, with no model to serve: build an index of your corpus "
+                          "(`loralab index`) and serve it with `loralab serve --index INDEX`, then POST /search "
+                          'with "mode": "bm25", "rerank": false')
+    if options.pop("interpolate", None) is not None:
+        raise ConfigError(f"{who} blends its scores with the first stage's (interpolate): serve it next to an index "
+                          "(`loralab serve --model DIR/winner --index INDEX`) and POST /search")
+    if options.get("backend", "local") != "local":
+        raise ConfigError(f"{who} is a prompt to a remote server ({options.get('base_url')}): call that server")
+    if not (folder / "config.json").is_file() or ranker not in PAIRWISE_KINDS:
+        raise ConfigError(f"{who} has no model to serve here: {manifest['made_by']}")
+    return str(folder), ranker, options

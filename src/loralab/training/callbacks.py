@@ -1,4 +1,5 @@
-"""Trainer callbacks: training curves as JSONL (one line per log event), resume-safe."""
+"""Trainer callbacks: training curves as JSONL (one line per log event, resume-safe) and step progress for a
+parent process (`loralab.progress`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import json
 from pathlib import Path
 
 from transformers import TrainerCallback
+
+from loralab.progress import report
 
 
 class CurvesCallback(TrainerCallback):
@@ -37,3 +40,11 @@ class CurvesCallback(TrainerCallback):
                 row["learning_rate" if key == "learning_rate" else key] = value
         with open(self.path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(row) + "\n")
+
+
+class ProgressCallback(TrainerCallback):
+    """Reports optimizer steps done out of the run's total, so `loralab study run` can show the step's ETA."""
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            report(state.global_step, state.max_steps, "step")

@@ -6,6 +6,8 @@ best-checkpoint selection, report_to and `accelerate launch` behave as users exp
 
 from __future__ import annotations
 
+import dataclasses
+
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +22,8 @@ from transformers.trainer_pt_utils import LengthGroupedSampler
 from loralab.data.registry import data_files
 from loralab.errors import ConfigError
 from loralab.eval.profile import peak_rss_bytes
-from loralab.training.callbacks import CurvesCallback
+from loralab.models.hardware import training_precision
+from loralab.training.callbacks import CurvesCallback, ProgressCallback
 from loralab.training.checkpoints import last_complete_checkpoint
 from loralab.methods.configs import FullConfig, LoraConfig, TrainConfig, to_dict
 from loralab.methods.model_setup import build_classifier, head_modules
@@ -102,7 +105,7 @@ def training_arguments(cfg: TrainConfig, output_dir: Path, metric: str, greater_
             "checkpoint is chosen among evaluated ones"
         )
     if cfg.precision not in ("fp32", "bf16", "fp16"):
-        raise ConfigError(f"precision {cfg.precision!r}: choose fp32, bf16 or fp16")
+        raise ConfigError(f"precision {cfg.precision!r}: choose fp32, bf16, fp16 or auto")
     if cfg.precision == "fp16" and not torch.cuda.is_available():
         raise ConfigError("precision fp16 needs a CUDA GPU (mixed fp16 with loss scaling); use bf16 on CPU")
     return TrainingArguments(
@@ -152,6 +155,7 @@ def train(method: FullConfig | LoraConfig, cfg: TrainConfig, out: Path, resume: 
     main = state.is_main_process
     if main:
         out.mkdir(parents=True, exist_ok=True)
+    cfg = dataclasses.replace(cfg, precision=training_precision(cfg.precision))  # recorded as it ran ("auto" resolved)
     set_seed(cfg.seed)
     tokenizer = load_tokenizer(cfg.model)
     task = training_task(cfg, tokenizer)
@@ -176,7 +180,7 @@ def train(method: FullConfig | LoraConfig, cfg: TrainConfig, out: Path, resume: 
         data_collator=task.collator,
         compute_metrics=task.compute_metrics,
         processing_class=tokenizer,
-        callbacks=[CurvesCallback(out / "curves.jsonl")],
+        callbacks=[CurvesCallback(out / "curves.jsonl"), ProgressCallback()],
         task_loss=task.loss,
         head_lr=cfg.head_learning_rate,
     )

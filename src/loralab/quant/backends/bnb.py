@@ -6,6 +6,7 @@ import warnings
 
 import torch
 
+from loralab.models.hardware import compute_dtype
 from loralab.optional import require
 from loralab.quant.configs import Nf4
 from loralab.quant.linears import quantizable_linears
@@ -20,7 +21,7 @@ def apply(model, config: Nf4, calibration=None):
     for name, linear in quantizable_linears(model):
         new = bnb.nn.Linear4bit(
             linear.in_features, linear.out_features, bias=linear.bias is not None, device="meta",
-            compute_dtype=getattr(torch, config.compute_dtype), compress_statistics=config.double_quant,
+            compute_dtype=compute_dtype(config.compute_dtype), compress_statistics=config.double_quant,
             quant_type="nf4",
         )
         new.weight = bnb.nn.Params4bit(

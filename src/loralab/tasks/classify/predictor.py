@@ -10,6 +10,7 @@ import torch
 
 from loralab.artifacts.load import load
 from loralab.models.batching import length_sorted_batches
+from loralab.progress import report
 
 
 @dataclass
@@ -42,7 +43,10 @@ class SequenceClassifier:
         out: list[list[float]] = [[] for _ in texts]
         cfg = self.config
         batches = length_sorted_batches(self.tokenizer, list(texts), None, cfg.max_length, cfg.batch_size)
+        done = 0
         for idx, batch in batches:
+            report(done, len(texts), "text")
+            done += len(idx)
             logits = self.model(**batch).logits.float()
             if self.multi_label or logits.shape[-1] == 1:
                 probs = torch.sigmoid(logits)

@@ -14,6 +14,7 @@ import torch
 
 from loralab.artifacts.load import load
 from loralab.errors import ConfigError
+from loralab.progress import report
 
 TEMPLATE = ("Classify the text into one of these labels: {labels}.\nText: {text}\n"
             "Answer with the label only.")
@@ -61,7 +62,8 @@ class PromptClassifier:
     def predict_proba(self, texts: Sequence[str]) -> list[list[float]]:
         """Per text, the softmax over labels of each label's summed answer-token log-probability."""
         out = []
-        for text in texts:
+        for done, text in enumerate(texts):
+            report(done, len(texts), "text")
             prompt = self._prompt_ids(text)
             rows = [prompt + answer for answer in self._answers]
             width = max(map(len, rows))

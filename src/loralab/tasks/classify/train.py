@@ -28,7 +28,7 @@ def training_task(cfg: TrainConfig, tokenizer) -> TrainingTask:
         num_labels=max(num_labels, 2),
         train_dataset=TokenizedTexts(train, tokenizer, cfg.max_length),
         eval_dataset=TokenizedTexts(held, tokenizer, cfg.max_length),
-        collator=DataCollatorWithPadding(tokenizer),
+        collator=DataCollatorWithPadding(tokenizer, pad_to_multiple_of=cfg.pad_to_multiple_of),
         compute_metrics=classification_metrics,
         metric_for_best="accuracy",
         description=f"{len(train)} training examples, {len(held)} held-out, {num_labels} labels",

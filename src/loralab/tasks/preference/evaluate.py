@@ -15,6 +15,7 @@ from loralab.eval.profile import LatencyProfile, peak_rss_bytes
 from loralab.eval.result import EvalResult
 from loralab.models.memory import parameter_bytes
 from loralab.models.siamese import SiamesePreferenceModel
+from loralab.progress import report
 from loralab.tasks.preference.data import PreferencePair, load_pairs, preference_metrics, swap_classes
 from loralab.tasks.preference.train import PairCollator, encode_sides
 
@@ -56,6 +57,7 @@ def _score(loaded: LoadedPreferenceModel, first: list[dict], second: list[dict],
     out = np.zeros((len(first), loaded.model.head_config.num_labels), dtype=np.float64)
     for start in range(0, len(order), batch_size):
         idx = order[start:start + batch_size]
+        report(start, len(order), "pair")
         batch = collate([{"a": first[i], "b": second[i]} for i in idx])
         logits = loaded.model(**batch).logits.float()
         out[idx] = torch.softmax(logits, dim=-1).numpy()

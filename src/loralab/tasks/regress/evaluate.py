@@ -15,6 +15,7 @@ from loralab.eval.profile import LatencyProfile, peak_rss_bytes
 from loralab.eval.result import EvalResult
 from loralab.artifacts.atomic import atomic_write_text
 from loralab.artifacts.run_folder import RunFolder
+from loralab.progress import report
 from loralab.tasks.regress.data import PriceFormat, PriceItem, load_prices, seeded_subset
 from loralab.tasks.regress.metrics import regression_metrics, scatter_plot
 
@@ -59,7 +60,8 @@ def _predict(loaded, items: list[PriceItem], cfg: PriceEvalConfig, fmt: PriceFor
     from loralab.tasks.regress.number_decoding import greedy_number, topk_weighted_number
 
     preds, seconds = [], []
-    for item in items:
+    for done, item in enumerate(items):
+        report(done, len(items), "item")
         start = time.perf_counter()
         if cfg.decoding == "topk":
             out = topk_weighted_number(loaded.model, loaded.tokenizer, fmt.prompt(item.text), cfg.top_k,

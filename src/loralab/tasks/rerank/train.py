@@ -186,17 +186,22 @@ class GroupDataset(torch.utils.data.Dataset):
 
 @dataclass
 class GroupCollator:
-    """Tokenizes each group's (query, doc) pairs with dynamic padding; the positive is always index 0.
+    """Tokenizes each group's (query, doc) pairs with dynamic padding (to a multiple of `pad_to_multiple_of`
+    tokens, at most `max_length`); the positive is always index 0.
 
     labels: the positive's index per group, or with a teacher, the teacher's scores [groups, docs] (float)."""
 
     tokenizer: object
     max_length: int
+    pad_to_multiple_of: int = 1
 
     def __call__(self, items: list[dict]) -> dict[str, torch.Tensor]:
         queries = [item["query"] for item in items for _ in item["docs"]]
         docs = [doc for item in items for doc in item["docs"]]
-        batch = self.tokenizer(queries, docs, truncation=True, max_length=self.max_length, padding=True, return_tensors="pt")
+        batch = self.tokenizer(queries, docs, truncation=True, max_length=self.max_length, padding=True,
+                               return_tensors="pt", pad_to_multiple_of=self.pad_to_multiple_of)
+        if batch["input_ids"].shape[1] > self.max_length:  # a max_length that is not a multiple: cut the padding
+            batch = {k: v[:, :self.max_length] for k, v in batch.items()}
         if all("teacher" in item for item in items):
             batch["labels"] = torch.tensor([item["teacher"] for item in items], dtype=torch.float32)
         else:
@@ -244,7 +249,7 @@ def training_task(cfg: TrainConfig, tokenizer) -> TrainingTask:
         num_labels=1,
         train_dataset=GroupDataset(train, cfg.rerank.num_negatives, cfg.rerank.teacher, cfg.max_length, cfg.rerank.teacher_bm25_weight),
         eval_dataset=GroupDataset(held[: cfg.max_eval_examples], cfg.rerank.num_negatives),
-        collator=GroupCollator(tokenizer, cfg.max_length),
+        collator=GroupCollator(tokenizer, cfg.max_length, cfg.pad_to_multiple_of),
         compute_metrics=group_metrics,
         metric_for_best="mrr",
         loss=lambda logits, labels: group_loss(logits, labels, cfg.rerank.loss, cfg.rerank.distill_weight),

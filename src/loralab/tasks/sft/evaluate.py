@@ -7,6 +7,7 @@ import time
 from loralab.eval.metrics import Metrics
 from loralab.eval.profile import LatencyProfile, peak_rss_bytes
 from loralab.eval.result import EvalResult
+from loralab.progress import report
 from loralab.tasks.sft.data import BUILTIN, InstructionFormat, generate, load_instructions
 
 
@@ -21,7 +22,8 @@ def exact_match(model_spec: str, data: str = BUILTIN, split: str = "test", limit
     fmt = InstructionFormat.load(loaded.adapter_dir, "chat" if loaded.tokenizer.chat_template else "alpaca")
     examples = seeded_subset(load_instructions(data, split), limit, seed)
     answers, seconds = [], []
-    for example in examples:
+    for done, example in enumerate(examples):
+        report(done, len(examples), "example")
         start = time.perf_counter()
         answers.append(generate(loaded.model, loaded.tokenizer, fmt.prompt(loaded.tokenizer, example), max_new_tokens))
         seconds.append(time.perf_counter() - start)
