@@ -1,8 +1,9 @@
 """Where the peak RSS of re-ranker training goes: the SciFact recipe, shortened to fixed steps, under each
 suspected cause switched off, each in a fresh process, in one run.
 
-Rows: the recipe as loralab runs it (batches padded to a multiple of 32 tokens); with oneDNN's primitive cache off
-(one cached kernel per padded shape); and padded to the batch's longest pair only (one shape per length). Each row reports peak RSS (the kernel's ru_maxrss of that process), seconds per step and the final
+Rows: the recipe as loralab runs it (one group of 8 pairs per forward pass, batches padded to a multiple of 32
+tokens); the whole step's 8 groups in one pass and padded to the longest pair only (loralab before this change);
+and with oneDNN's primitive cache off. Each row reports peak RSS (the kernel's ru_maxrss of that process), seconds per step and the final
 eval MRR, with ratios against the first row. Usage:
   python benchmarks/train_memory.py [--steps 40] [--rows default,mmap,onednn,...] [--json out.json]
 """
@@ -26,9 +27,8 @@ RECIPE = ["--task", "rerank", "--method", "lora", "--max-length", "256", "--lr",
 # name -> (environment over the parent's, extra CLI flags)
 ROWS = {
     "default": ({}, []),
+    "one-pass-unbucketed": ({}, ["--forward-batch", "8", "--pad-to-multiple-of", "1"]),
     "onednn-cache-off": ({"ONEDNN_PRIMITIVE_CACHE_CAPACITY": "0"}, []),
-    "no-bucketing": ({}, ["--pad-to-multiple-of", "1"]),
-    "no-bucketing, cache off": ({"ONEDNN_PRIMITIVE_CACHE_CAPACITY": "0"}, ["--pad-to-multiple-of", "1"]),
 }
 
 

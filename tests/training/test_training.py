@@ -265,3 +265,28 @@ def test_hybrid_teacher_needs_bm25_scores_and_a_teacher(tmp_path, tiny_bert, gro
     cfg = _cfg(tiny_bert, groups_file, teacher=str(tiny_bert), teacher_bm25_weight=0.5)
     with pytest.raises(DataError, match="BEIR folder"):  # a groups file has no BM25 scores to fuse
         training_task(cfg, load_tokenizer(str(tiny_bert)))
+
+
+def test_forward_batch_defaults_and_divides_the_batch(tmp_path):
+    from loralab.training.trainer import forward_batch, training_arguments
+
+    recipe = train_config(task="rerank", max_length=256, batch_size=8, num_negatives=7)
+    assert forward_batch(recipe, 8) == 1  # 8 pairs x 256 tokens = the 2048-token default
+    assert forward_batch(train_config(task="rerank", max_length=128, batch_size=8, num_negatives=7), 8) == 2
+    assert forward_batch(train_config(task="rerank", max_length=256, batch_size=6, forward_batch=4), 6) == 3
+    assert forward_batch(train_config(task="classify", batch_size=32), 32) == 32  # other tasks: the whole batch
+    args = training_arguments(train_config(task="rerank", max_length=256, batch_size=8, grad_accum=2),
+                              tmp_path, "mrr")
+    assert (args.per_device_train_batch_size, args.gradient_accumulation_steps) == (1, 16)
+
+
+def test_a_step_split_into_forward_passes_keeps_the_loss_scale(tmp_path, tiny_bert, groups_file):
+    """Split in 4 passes, the step's loss is the mean over its groups, as in one pass: each pass's loss is divided
+    by the accumulation steps (transformers 5 would skip that for a custom loss on a **kwargs model: 4x)."""
+    losses = {}
+    for passes, per_pass in ((1, None), (4, 1)):
+        run = train(method_config("full"), _cfg(tiny_bert, groups_file, max_steps=1, forward_batch=per_pass,
+                                               eval_steps=1, save_steps=1), tmp_path / f"run{passes}")
+        curves = [json.loads(line) for line in (run.run_dir / "curves.jsonl").read_text().splitlines()]
+        losses[passes] = next(c["loss"] for c in curves if "loss" in c)
+    assert 0.75 < losses[4] / losses[1] < 1.33, losses

@@ -43,6 +43,9 @@ def train(
     max_eval_examples: int = typer.Option(200),
     warmup_ratio: float = typer.Option(0.1),
     gradient_checkpointing: bool = typer.Option(False),
+    forward_batch: int = typer.Option(
+        None, min=1, help="examples per forward pass; gradient accumulation makes up --batch-size (same gradient, "
+        "less memory; default: rerank, the groups that fit 2048 padded tokens; other tasks, the whole batch)"),
     pad_to_multiple_of: int = typer.Option(
         None, min=1, help="pad batches to a multiple of N tokens: fewer shapes, less kernel-cache memory (default 32)"),
     precision: str = typer.Option("fp32", help="fp32 | bf16 (mixed, autocast; refused on CPUs without bf16 units) | auto (bf16 where it is fast, else fp32) | fp16 (GPU only)"),
@@ -67,7 +70,7 @@ def train(
         distill_weight=distill_weight, teacher_bm25_weight=teacher_bm25_weight, eval_steps=eval_steps,
         save_steps=save_steps, max_train_examples=max_train_examples, max_eval_examples=max_eval_examples,
         warmup_ratio=warmup_ratio, gradient_checkpointing=gradient_checkpointing, precision=precision,
-        pad_to_multiple_of=pad_to_multiple_of,
+        pad_to_multiple_of=pad_to_multiple_of, forward_batch=forward_batch,
         report_to=list(report_to), seed=seed,
     )
     result = run_training(method_cfg, cfg, out, resume=resume)

@@ -80,6 +80,9 @@ class TrainConfig:
     epochs: float = 1.0
     max_steps: int = -1
     batch_size: int = 8  # groups (rerank) or examples (classify) per step, over all processes
+    # Examples per forward pass; the step's batch is made up by gradient accumulation (same gradient, less
+    # memory). None: for re-ranking the groups that fit 2048 padded tokens (one group of 8 x 256), else the batch.
+    forward_batch: int | None = None
     grad_accum: int = 1
     learning_rate: float = 2e-4
     head_learning_rate: float | None = None  # new heads often need a larger step than the adapters
