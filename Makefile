@@ -48,7 +48,7 @@ $(ALL): $(DEMO) $(TEACHERS) pyproject.toml
 
 install: $(ALL)
 
-# A study of prompt, LoRA, post-training quantization and QLoRA on TREC DL 2019 -> reports/demo/ (~10 min).
+# A study of prompt, LoRA, post-training quantization and QLoRA on TREC DL 2019 -> reports/demo/ (~14 min).
 demo: $(DEMO)
 	$(VENV)/bin/loralab study run src/loralab/configs/demo_study.yaml --out reports/demo
 
