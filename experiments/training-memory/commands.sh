@@ -11,5 +11,5 @@ ONEDNN_PRIMITIVE_CACHE_CAPACITY=0 $base --precision bf16 --out runs/rss-onednn0
 
 # 2026-12-03: one training step by pass size and attention dropout (~4 minutes; nothing else running)
 python benchmarks/train_step_memory.py --json experiments/training-memory/step_memory.json
-# the whole SciFact recipe cut to 12 steps, new default vs one pass unbucketed (not run yet)
-python benchmarks/train_memory.py --steps 12 --rows default,one-pass-unbucketed
+# the whole SciFact recipe cut to 12 steps, one pass unbucketed (before) vs the new default (~25 minutes)
+python benchmarks/train_memory.py --steps 12 --rows one-pass-unbucketed,default --json experiments/training-memory/recipe_memory.json
