@@ -33,6 +33,7 @@ class StudyDisplay:
         self.started = 0.0
         self.first_seen: tuple[float, int] | None = None
         self.step_eta: float | None = None
+        self.mean_seconds = self._mean_seconds_by_kind()
 
     def __enter__(self) -> StudyDisplay:
         self.progress.__enter__()
@@ -65,6 +66,7 @@ class StudyDisplay:
             self.progress.remove_task(self.step_task)
         self.step_task, self.current = None, None
         self.pending = [s for s in self.pending if s is not step]
+        self.mean_seconds = self._mean_seconds_by_kind()
         done = len(self.steps) - len(self.pending)
         self.progress.update(self.whole, completed=done, counts=f"{done}/{len(self.steps)} steps")
         self._update_whole()
@@ -73,14 +75,19 @@ class StudyDisplay:
         seconds, known = self.remaining()
         self.progress.update(self.whole, eta=_clock(seconds) + ("" if known else "+"))
 
-    def remaining(self) -> tuple[float, bool]:
-        """(estimated seconds left for the whole study, whether every remaining step had an estimate)."""
+    def _mean_seconds_by_kind(self) -> dict[str, float]:
+        """Mean duration of the finished steps of each kind, from their step.json (read when a step finishes, not
+        on every poll)."""
         finished: dict[str, list[float]] = {}
         for step in self.steps:
             state = step.state()
             if state.get("status") == "done" and "seconds" in state:
                 finished.setdefault(step.kind, []).append(float(state["seconds"]))
-        mean = {kind: sum(v) / len(v) for kind, v in finished.items()}
+        return {kind: sum(v) / len(v) for kind, v in finished.items()}
+
+    def remaining(self) -> tuple[float, bool]:
+        """(estimated seconds left for the whole study, whether every remaining step had an estimate)."""
+        mean = self.mean_seconds
         total, known = 0.0, True
         for step in self.pending:
             if step is self.current:
