@@ -18,8 +18,6 @@ from loralab.artifacts.load import resolve_model
 from loralab.rankers.base import PAIRWISE_KINDS
 from loralab.serve.adapters import attach_adapters, check_adapter_folder, check_safetensors_model
 
-# The batcher mixes pairs of concurrent requests, so only kinds that score each pair on its own are served.
-SERVED_KINDS = PAIRWISE_KINDS
 ENCODER_KINDS = ("cross-encoder", "bi-encoder", "splade")  # take the server's max_length and batch size
 
 
@@ -160,8 +158,8 @@ class ServeModels:
 
 def check_serve_inputs(model: str, ranker_kind: str, adapters: dict[str, Path] | None, classifier: str | None) -> None:
     """The checks that need no model load (so a supervisor can fail before starting workers)."""
-    if ranker_kind not in SERVED_KINDS:
-        raise ConfigError(f"--ranker '{ranker_kind}': the server serves {', '.join(SERVED_KINDS)} (rankers that score "
+    if ranker_kind not in PAIRWISE_KINDS:  # the batcher mixes pairs of concurrent requests
+        raise ConfigError(f"--ranker '{ranker_kind}': the server serves {', '.join(PAIRWISE_KINDS)} (rankers that score "
                           "each document on its own); re-rank with it through `loralab rerank` instead")
     if adapters and ranker_kind != "cross-encoder":
         raise ConfigError(f"--adapter: adapters are served on a cross-encoder, not on a {ranker_kind}")
