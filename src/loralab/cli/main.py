@@ -29,6 +29,7 @@ def _register() -> None:
     __import__("loralab.cli.retrieval_cmds", fromlist=["register"]).register(app)  # index, search
     __import__("loralab.cli.serve_cmd", fromlist=["register"]).register(app)  # serve
     __import__("loralab.cli.llm_cmds", fromlist=["register"]).register(app)  # generate, tokens
+    __import__("loralab.cli.labelfree_cmd", fromlist=["register"]).register(app)  # labelfree
 
 
 def _usage_errors() -> tuple[type[Exception], ...]:

@@ -25,7 +25,8 @@ def rerank(
     dataset: str = typer.Option(..., "--data", "--dataset", help="dataset name (see `loralab datasets`) or BEIR folder"),
     ranker: str = typer.Option(
         "bi-encoder",
-        help="bm25 | bi-encoder | cross-encoder | splade | prompt-pointwise | prompt-listwise | prompt-rating",
+        help="bm25 | bi-encoder | cross-encoder | splade | prompt-pointwise | prompt-listwise | prompt-rating | "
+        "ensemble (-o 'members=[{ranker: bi-encoder, model: mpnet}, {ranker: splade}]')",
     ),
     model: str = typer.Option(
         None, help="packaged alias, local folder, GGUF file or hub id (default: minilm; splade-tiny for splade; "
@@ -44,16 +45,25 @@ def rerank(
         None, help="blend with the first stage: ALPHA x re-ranker + (1-ALPHA) x first stage, min-max per query"
     ),
     runs_dir: Path = typer.Option(Path("runs"), help="where the run folder (manifest, metrics) goes"),
+    crossfit: str = typer.Option(
+        None, help="MODEL0,MODEL1[,...]: cross-fitting, fold k of the judged queries (sorted by id, contiguous "
+        "parts) re-ranked by model k, each trained without fold k's candidates (loralab labelfree holdout)"),
     json_out: bool = typer.Option(False, "--json", help="print metrics as one JSON line last"),
 ) -> None:
     """Re-rank a dataset's candidates and write a TREC run file (plus a run folder)."""
     from loralab.data.trec import write_run
-    from loralab.tasks.rerank.evaluate import FIRST_STAGE, load_task_dataset, run_ranker, save_result
+    from loralab.errors import ConfigError
+    from loralab.tasks.rerank.evaluate import FIRST_STAGE, load_task_dataset, run_crossfit, run_ranker, save_result
 
     data = load_task_dataset(dataset, max_queries=limit, max_candidates=limit_candidates)
     options = {} if ranker == FIRST_STAGE else {"model": model, "max_length": max_length, "batch_size": batch_size}
     options = {k: v for k, v in {**options, **parse_options(option or [])}.items() if v is not None}
-    result = run_ranker(data, ranker, interpolate=interpolate, **options)
+    if crossfit:
+        if "model" in options:
+            raise ConfigError("--crossfit names one model per fold; drop --model")
+        result = run_crossfit(data, ranker, [m.strip() for m in crossfit.split(",")], interpolate=interpolate, **options)
+    else:
+        result = run_ranker(data, ranker, interpolate=interpolate, **options)
     if limit or limit_candidates:
         result.notes.append(
             f"limited run: {len(data.queries)} queries" + (f", top {limit_candidates} candidates" if limit_candidates else "")

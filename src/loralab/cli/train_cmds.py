@@ -26,11 +26,13 @@ def train(
     lr: float = typer.Option(None, help="default: 2e-4 for LoRA/QLoRA, 3e-5 for full"),
     head_lr: float = typer.Option(None, help="separate learning rate for the task head"),
     max_length: int = typer.Option(256),
-    loss: str = typer.Option(None, help="rerank loss: listwise (default) | bce"),
+    loss: str = typer.Option(None, help="rerank loss: listwise (default) | margin-mse (needs teacher scores) | bce"),
     num_negatives: int = typer.Option(None, help="rerank: negatives per group (default 7)"),
     negative_pool: int = typer.Option(None, help="rerank, BEIR data: sample negatives from BM25's top N (default: the hardest)"),
     teacher: str = typer.Option(None, help="rerank: distill this bi-encoder's ranking of each group (e.g. minilm)"),
     distill_weight: float = typer.Option(None, help="rerank: weight of the teacher's KL term (default 1.0)"),
+    teacher_scale: float = typer.Option(None, help="rerank, listwise: teacher scores x this are the KL target logits "
+                                        "(default 20, for cosines)"),
     teacher_bm25_weight: float = typer.Option(
         None, help="rerank, BEIR data: fuse the teacher's scores with BM25's (weighted min-max per group, 0-1)"),
     r: int = typer.Option(16, help="LoRA rank"),
@@ -67,7 +69,7 @@ def train(
         task=task, data=data, model=model, max_length=max_length, epochs=epochs, max_steps=max_steps,
         batch_size=batch_size, grad_accum=grad_accum, learning_rate=lr or (3e-5 if method == "full" else 2e-4),
         head_learning_rate=head_lr, loss=loss, num_negatives=num_negatives, negative_pool=negative_pool, teacher=teacher,
-        distill_weight=distill_weight, teacher_bm25_weight=teacher_bm25_weight, eval_steps=eval_steps,
+        distill_weight=distill_weight, teacher_scale=teacher_scale, teacher_bm25_weight=teacher_bm25_weight, eval_steps=eval_steps,
         save_steps=save_steps, max_train_examples=max_train_examples, max_eval_examples=max_eval_examples,
         warmup_ratio=warmup_ratio, gradient_checkpointing=gradient_checkpointing, precision=precision,
         pad_to_multiple_of=pad_to_multiple_of, forward_batch=forward_batch,

@@ -48,18 +48,22 @@ class QLoraConfig(LoraConfig):
 class RerankOptions:
     """Re-ranking only: how training groups are made and scored (`TrainConfig.rerank`)."""
 
-    loss: str = "listwise"  # listwise (softmax CE, positive vs negatives) | bce (pointwise)
+    # listwise (softmax CE, positive vs negatives; + KL to a teacher) | margin-mse (a teacher's score margins) | bce
+    loss: str = "listwise"
     num_negatives: int = 7
     negative_pool: int | None = None  # from a BEIR folder: sample negatives from BM25's top N (default: hardest)
     teacher: str | None = None  # a bi-encoder whose group softmax is distilled into the cross-encoder
     distill_weight: float = 1.0
     teacher_bm25_weight: float = 0.0  # from a BEIR folder: fuse the teacher with BM25 (weighted min-max)
+    teacher_scale: float = 20.0  # listwise KL: teacher scores x this are the target logits (20 suits cosines)
 
     def __post_init__(self):
-        if self.loss not in ("listwise", "bce"):
-            raise ConfigError(f"rerank loss {self.loss!r}: choose listwise or bce")
-        if self.teacher and self.loss != "listwise":
-            raise ConfigError(f"--teacher distills a ranking: it needs the listwise loss (got {self.loss})")
+        if self.loss not in ("listwise", "margin-mse", "bce"):
+            raise ConfigError(f"rerank loss {self.loss!r}: choose listwise, margin-mse or bce")
+        if self.teacher and self.loss == "bce":
+            raise ConfigError("--teacher distills a ranking: it needs the listwise or margin-mse loss (got bce)")
+        if self.teacher_scale <= 0:
+            raise ConfigError(f"--teacher-scale must be > 0, got {self.teacher_scale}")
         if self.teacher_bm25_weight and not self.teacher:
             raise ConfigError("--teacher-bm25-weight fuses BM25 into a teacher's scores: it needs --teacher")
         if not 0.0 <= self.teacher_bm25_weight <= 1.0:

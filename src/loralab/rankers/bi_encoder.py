@@ -51,9 +51,12 @@ class BiEncoderRanker:
         return self.score_pairs([query] * len(docs), docs)
 
     def score_pairs(self, queries: Sequence[str], docs: Sequence[Document]) -> list[float]:
-        """One cosine per (queries[i], docs[i]); each distinct query is encoded once."""
+        """One cosine per (queries[i], docs[i]); each distinct query and each distinct document is encoded once
+        (a batch of several queries' candidates from one corpus repeats documents)."""
         row_of = {text: row for row, text in enumerate(dict.fromkeys(queries))}
+        doc_row = {text: row for row, text in enumerate(dict.fromkeys(doc.full_text for doc in docs))}
         q = self.encode([self.config.query_prefix + text for text in row_of])
-        d = self.encode([self.config.document_prefix + doc.full_text for doc in docs])
+        d = self.encode([self.config.document_prefix + text for text in doc_row])
         rows = torch.tensor([row_of[text] for text in queries], dtype=torch.long)
-        return (d * q[rows]).sum(dim=-1).tolist()
+        cols = torch.tensor([doc_row[doc.full_text] for doc in docs], dtype=torch.long)
+        return (d[cols] * q[rows]).sum(dim=-1).tolist()

@@ -10,6 +10,7 @@ from loralab.errors import ConfigError, UnknownNameError
 from loralab.rankers.base import Ranker
 from loralab.rankers.bi_encoder import BiEncoderConfig, BiEncoderRanker
 from loralab.rankers.cross_encoder import CrossEncoderConfig, CrossEncoderRanker
+from loralab.rankers.ensemble import EnsembleConfig, EnsembleRanker
 from loralab.rankers.prompt import (
     ListwiseConfig, ListwiseRanker, PointwiseConfig, PointwiseRanker, RatingConfig, RatingRanker,
 )
@@ -58,3 +59,4 @@ register_ranker(SpladeConfig, SpladeRanker)
 register_ranker(PointwiseConfig, PointwiseRanker)  # prompt-pointwise
 register_ranker(ListwiseConfig, ListwiseRanker)  # prompt-listwise
 register_ranker(RatingConfig, RatingRanker)  # prompt-rating
+register_ranker(EnsembleConfig, EnsembleRanker)  # several rankers, calibrated per query

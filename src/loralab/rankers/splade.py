@@ -76,9 +76,11 @@ class SpladeRanker:
         return self.score_pairs([query] * len(docs), docs)
 
     def score_pairs(self, queries: Sequence[str], docs: Sequence[Document]) -> list[float]:
-        """One dot product per (queries[i], docs[i]); each distinct query is encoded once."""
+        """One dot product per (queries[i], docs[i]); each distinct query and document is encoded once."""
         row_of = {text: row for row, text in enumerate(dict.fromkeys(queries))}
+        doc_row = {text: row for row, text in enumerate(dict.fromkeys(doc.full_text for doc in docs))}
         q = self.encode(list(row_of))
-        d = self.encode([doc.full_text for doc in docs])
+        d = self.encode(list(doc_row))
         rows = np.array([row_of[text] for text in queries], dtype=np.int64)
-        return np.asarray(d.multiply(q[rows]).sum(axis=1)).ravel().astype(float).tolist()
+        cols = np.array([doc_row[doc.full_text] for doc in docs], dtype=np.int64)
+        return np.asarray(d[cols].multiply(q[rows]).sum(axis=1)).ravel().astype(float).tolist()

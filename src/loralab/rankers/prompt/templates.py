@@ -1,7 +1,8 @@
 """Prompt templates are YAML files (package data in loralab/prompts/, or any path), never code strings.
 
-A template has a `mode` (pointwise, listwise, rating), a `system` and a `user` message with `{placeholders}`,
-and mode-specific keys (`positive`/`negative` answer words, `passage` line format). It renders to chat
+A template has a `mode` (pointwise, listwise, rating, querygen), a `system` and a `user` message with
+`{placeholders}`, and mode-specific keys (`positive`/`negative` answer words, `passage` line format, `shots`: worked
+examples sent as earlier user/assistant turns, which a 135M chat model follows where in-message examples fail). It renders to chat
 messages for chat models and chat endpoints, and to plain text for completions endpoints.
 """
 
@@ -20,8 +21,10 @@ PLACEHOLDERS = {
     "pointwise": {"query", "document"},
     "rating": {"query", "document"},
     "listwise": {"query", "num", "passages"},
+    "querygen": {"passage"},  # write the query a passage answers (label-free training data)
 }
-DEFAULT_TEMPLATES = {"pointwise": "pointwise_yes_no", "listwise": "listwise_rankgpt", "rating": "rating_0_1"}
+DEFAULT_TEMPLATES = {"pointwise": "pointwise_yes_no", "listwise": "listwise_rankgpt", "rating": "rating_0_1",
+                     "querygen": "querygen_two_shot"}
 
 
 @dataclass(frozen=True)
@@ -44,10 +47,15 @@ class PromptTemplate:
     positive: tuple[str, ...] = ("Yes",)
     negative: tuple[str, ...] = ("No",)
     passage: str = "[{id}] {document}"
+    # Worked examples sent as earlier turns: ((placeholder, value) pairs for `user`, the assistant's reply)
+    shots: tuple[tuple[tuple[tuple[str, str], ...], str], ...] = ()
     source: str = field(default="", compare=False)
 
     def render(self, **values: str | int) -> Prompt:
         messages = [{"role": "system", "content": self.system}] if self.system else []
+        for user, assistant in self.shots:
+            messages += [{"role": "user", "content": self.user.format(**{**values, **dict(user)})},
+                         {"role": "assistant", "content": assistant}]
         messages.append({"role": "user", "content": self.user.format(**values)})
         return Prompt(messages)
 
@@ -104,5 +112,21 @@ def load_template(name_or_path: str | None, mode: str) -> PromptTemplate:
     words = {k: tuple(raw.get(k) or default) for k, default in (("positive", ("Yes",)), ("negative", ("No",)))}
     return PromptTemplate(
         name=Path(source).stem, mode=mode, system=str(raw.get("system") or ""), user=raw["user"],
-        passage=str(raw.get("passage", "[{id}] {document}")), source=source, **words,
+        passage=str(raw.get("passage", "[{id}] {document}")), shots=_shots(raw.get("shots"), need, source),
+        source=source, **words,
     )
+
+
+def _shots(raw, need: set[str], source: str) -> tuple:
+    """`shots: [{passage: ..., answer: ...}]`: the placeholders' values and the assistant's reply of each example."""
+    if raw is None:
+        return ()
+    keys = ", ".join(sorted(need))
+    if not isinstance(raw, list):
+        raise ConfigError(f"{source}: 'shots' must be a list of examples, each with {keys} and answer")
+    shots = []
+    for i, shot in enumerate(raw):
+        if not isinstance(shot, dict) or set(shot) != need | {"answer"} or not all(isinstance(v, str) for v in shot.values()):
+            raise ConfigError(f"{source}: shots[{i}] must have exactly the string keys {keys} and answer")
+        shots.append((tuple((k, shot[k]) for k in sorted(need)), shot["answer"]))
+    return tuple(shots)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from loralab.data.registry import load_rerank_dataset
-from loralab.data.schemas import RerankDataset
+from loralab.data.schemas import Ranking, RerankDataset
 from loralab.data.trec import write_run
 from loralab.errors import ConfigError
 from loralab.eval.metrics import evaluate_ranking, per_query_ranking
@@ -101,3 +101,34 @@ def save_result(result: EvalResult, dataset: RerankDataset, runs_root: Path, nam
     write_run(result.outputs, folder.path / "ranking.trec", tag=str(result.config.get("ranker", "loralab")))
     folder.write_metrics(result.to_dict())
     return folder
+
+
+def run_crossfit(dataset: RerankDataset, ranker: str, models: list[str], show_progress: bool = True,
+                 interpolate: float | None = None, **options: Any) -> EvalResult:
+    """Cross-fitting: with N models, fold k of N (`folds.fold_query_ids`) is re-ranked by models[k] and the folds'
+    rankings are scored together. Each model must have been trained without fold k's passages (the label-free
+    chain's `holdout`), so no query is scored by a model that saw its candidates."""
+    from loralab.tasks.rerank.folds import fold_query_ids, restrict
+
+    if len(models) < 2:
+        raise ConfigError("cross-fitting needs one model per fold, at least two")
+    if ranker == FIRST_STAGE:
+        raise ConfigError("cross-fitting re-ranks with trained models; ranker 'bm25' has none")
+    parts = []
+    for k, model in enumerate(models):
+        part = restrict(dataset, fold_query_ids(dataset, len(models), k))
+        parts.append(run_ranker(part, ranker, show_progress=show_progress, model=model, **options))
+    merged = Ranking()
+    for part in parts:
+        merged.scores.update(part.outputs.scores)
+    latencies = [p.latency for p in parts]
+    pairs, seconds = sum(l.num_pairs for l in latencies), sum(l.total_seconds for l in latencies)
+    notes = [f"cross-fitted: fold {k + 1}/{len(models)} ({p.latency.num_queries} queries) re-ranked by {m}"
+             for k, (p, m) in enumerate(zip(parts, models))]
+    result = EvalResult(
+        "rerank", None, {**parts[0].config, "model": None, "crossfit": list(models)}, throughput=pairs / seconds,
+        throughput_unit="pairs/s", peak_rss_bytes=peak_rss_bytes(), size_bytes=parts[0].size_bytes,
+        notes=notes + [n for p in parts for n in p.notes if n not in notes], outputs=merged,
+    )
+    result = scored(result, dataset)
+    return result if interpolate is None else with_first_stage(result, dataset, interpolate)

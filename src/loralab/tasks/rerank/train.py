@@ -2,12 +2,16 @@
 
 Listwise: softmax cross-entropy over one positive and its negatives (the positive is index 0).
 Pointwise: binary cross-entropy on each (query, document) pair.
-With a teacher (any bi-encoder), the listwise loss adds a KL term towards the teacher's softmax over the same
+With a teacher (a bi-encoder named by `--teacher`, or scores stored in the groups file as `teacher_scores`, as
+the label-free chain writes them), the listwise loss adds a KL term towards the teacher's softmax over the same
 group: soft targets rank every negative, not only the positive, which matters with ~900 training groups.
+Margin-MSE (Hofstätter et al., 2020) instead matches the student's score margins positive - negative to the
+teacher's: no temperature to tune, and a false negative the teacher scores high is not pushed down.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +36,8 @@ class TrainGroup:
     negatives: list[str]
     # BM25 scores of [positive, *negatives] when the groups were mined from a BEIR folder (a hybrid teacher's input)
     first_stage: list[float] | None = None
+    # a teacher's scores of [positive, *negatives], stored with the group (label-free chain)
+    teacher: list[float] | None = None
 
 
 def _doc_text(value, path: Path, lineno: int, field: str) -> str:
@@ -52,16 +58,27 @@ def read_groups_jsonl(path: Path) -> list[TrainGroup]:
         negatives = row.get("negatives")
         if not isinstance(negatives, list) or not negatives:
             raise DataError(f"{path}:{lineno}: field 'negatives' must be a non-empty list")
+        teacher = row.get("teacher_scores")
+        if teacher is not None and (
+            not isinstance(teacher, list) or len(teacher) != len(negatives) + 1
+            or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in teacher)
+        ):
+            raise DataError(f"{path}:{lineno}: field 'teacher_scores' must be {len(negatives) + 1} finite numbers "
+                            "(the positive's, then each negative's)")
         groups.append(
             TrainGroup(
                 query_id=str(row.get("query_id", lineno)),
                 query=require_str(row, "query", path, lineno),
                 positive=_doc_text(row.get("positive"), path, lineno, "positive"),
                 negatives=[_doc_text(n, path, lineno, f"negatives[{i}]") for i, n in enumerate(negatives)],
+                teacher=[float(x) for x in teacher] if teacher is not None else None,
             )
         )
     if not groups:
         raise DataError(f"{path}: no training groups")
+    scored = sum(g.teacher is not None for g in groups)
+    if 0 < scored < len(groups):
+        raise DataError(f"{path}: {scored} of {len(groups)} groups have 'teacher_scores'; give them to all or none")
     return groups
 
 
@@ -163,7 +180,13 @@ class GroupDataset(torch.utils.data.Dataset):
         if not self.groups:
             raise DataError(f"no training group has {num_negatives} negatives; lower num_negatives")
         self.num_negatives = num_negatives
-        self.teacher = teacher_scores(self.groups, num_negatives, teacher, teacher_max_length) if teacher else None
+        stored = self.groups[0].teacher is not None
+        if stored and teacher:
+            raise DataError(f"the groups already carry teacher scores ('teacher_scores'); drop --teacher {teacher}")
+        if stored:
+            self.teacher = [g.teacher[: num_negatives + 1] for g in self.groups]
+        else:
+            self.teacher = teacher_scores(self.groups, num_negatives, teacher, teacher_max_length) if teacher else None
         if self.teacher is not None and teacher_bm25_weight > 0:
             if any(g.first_stage is None for g in self.groups):
                 raise DataError("a hybrid teacher (--teacher-bm25-weight) needs BM25 scores for each group: train "
@@ -213,14 +236,20 @@ def group_loss(logits: torch.Tensor, labels: torch.Tensor, loss: str, distill_we
                teacher_scale: float = 20.0) -> tuple[torch.Tensor, torch.Tensor]:
     """(loss, logits reshaped to [groups, 1 + negatives]).
 
-    Float `labels` are teacher cosines: KL(teacher || student) over each group is added, weighted by
+    Float `labels` are a teacher's scores. Listwise: KL(teacher || student) over each group is added, weighted by
     `distill_weight`; `teacher_scale` turns cosines into logits (20, as in the MultipleNegativesRanking loss
-    that trained all-MiniLM)."""
+    that trained all-MiniLM). Margin-MSE: mean squared error between the student's and the teacher's margins
+    (positive minus each negative)."""
     grouped = logits.reshape(labels.shape[0], -1)
     positives = torch.zeros(labels.shape[0], dtype=torch.long, device=labels.device)
+    if loss == "margin-mse":
+        if not labels.is_floating_point():
+            raise DataError("margin-mse needs a teacher's scores: --teacher MODEL, or 'teacher_scores' in the groups file")
+        student, teacher = grouped[:, :1] - grouped[:, 1:], labels[:, :1] - labels[:, 1:]
+        return F.mse_loss(student.float(), teacher), grouped
     if labels.is_floating_point():
         if loss != "listwise":
-            raise ValueError("a teacher needs the listwise loss")
+            raise ValueError("a teacher needs the listwise or margin-mse loss")
         log_student = F.log_softmax(grouped, dim=-1)
         target = F.softmax(labels * teacher_scale, dim=-1)
         kl = F.kl_div(log_student, target, reduction="batchmean")
@@ -245,6 +274,11 @@ def training_task(cfg: TrainConfig, tokenizer) -> TrainingTask:
     train = train[: cfg.max_train_examples] if cfg.max_train_examples else train
     fused = f" fused with BM25 x{cfg.rerank.teacher_bm25_weight:g}" if cfg.rerank.teacher_bm25_weight else ""
     distilling = f", distilling {cfg.rerank.teacher}{fused}, weight {cfg.rerank.distill_weight:g}" if cfg.rerank.teacher else ""
+    if train and train[0].teacher is not None:
+        distilling = ", distilling the groups' teacher_scores"
+    elif cfg.rerank.loss == "margin-mse" and not cfg.rerank.teacher:
+        raise DataError(f"{cfg.data}: margin-mse needs a teacher's scores: --teacher MODEL, or 'teacher_scores' "
+                        "in the groups file (loralab labelfree writes them)")
     return TrainingTask(
         num_labels=1,
         train_dataset=GroupDataset(train, cfg.rerank.num_negatives, cfg.rerank.teacher, cfg.max_length, cfg.rerank.teacher_bm25_weight),
@@ -252,7 +286,8 @@ def training_task(cfg: TrainConfig, tokenizer) -> TrainingTask:
         collator=GroupCollator(tokenizer, cfg.max_length, cfg.pad_to_multiple_of),
         compute_metrics=group_metrics,
         metric_for_best="mrr",
-        loss=lambda logits, labels: group_loss(logits, labels, cfg.rerank.loss, cfg.rerank.distill_weight),
+        loss=lambda logits, labels: group_loss(logits, labels, cfg.rerank.loss, cfg.rerank.distill_weight,
+                                               cfg.rerank.teacher_scale),
         description=f"{len(train)} training groups, {min(len(held), cfg.max_eval_examples)} held-out groups "
         f"(1 positive + {cfg.rerank.num_negatives} negatives, {cfg.rerank.loss} loss{distilling})",
     )

@@ -1,0 +1,134 @@
+"""The chain's typed config; it round-trips to YAML and each step hashes the part it depends on."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import yaml
+
+from loralab.errors import ConfigError
+from loralab.rankers.prompt.configs import PromptOptions
+
+STEPS = ("generate", "mine", "score", "groups")
+
+
+@dataclass
+class QueryGenConfig(PromptOptions):
+    """The query writer: any prompt backend (a local causal LM or an OpenAI-compatible server), greedy decoding."""
+
+    kind: ClassVar[str] = "querygen"
+    mode: ClassVar[str] = "querygen"
+    max_doc_words: int = 120
+    max_new_tokens: int = 24
+    max_batch_tokens: int = 4096
+    min_words: int = 2  # a reply outside [min_words, max_words] after cleaning is dropped (counted)
+    max_words: int = 16
+
+
+@dataclass
+class HoldoutConfig:
+    """Evaluation queries whose candidate pools no step may see: the passages in the top-`depth` candidates of
+    fold `fold` of `folds` (the dataset's test queries sorted by id, cut into contiguous parts)."""
+
+    dataset: str
+    folds: int = 2
+    fold: int = 0
+    depth: int = 100
+
+
+@dataclass
+class MiningConfig:
+    bm25: int = 20  # BM25 top-N candidates per query (the source passage excluded)
+    dense: int = 10  # dense top-N (dense_model), merged after BM25's without duplicates
+    dense_model: str = "minilm"
+    max_length: int = 256
+
+
+@dataclass
+class ChainConfig:
+    corpus: str  # a dataset name or BEIR folder: only its corpus is read, never its queries or qrels
+    out: str
+    passages: int = 200  # passages sampled (seeded) from the corpus, one query each
+    seed: int = 42
+    holdout: HoldoutConfig | None = None
+    generator: QueryGenConfig = field(default_factory=QueryGenConfig)
+    mining: MiningConfig = field(default_factory=MiningConfig)
+    # any ranker spec {ranker: kind, **options}; an ensemble fuses several, calibrated per query
+    teacher: dict[str, Any] = field(default_factory=lambda: {"ranker": "splade", "model": "splade-tiny"})
+    teacher_batch: int = 16  # queries scored between two resume points
+    keep_top: int = 3  # keep a query when its source passage is in the teacher's top keep_top of the group
+    negatives: int = 7  # per training group, drawn (seeded) from the candidates
+
+    def __post_init__(self):
+        if self.passages < 1 or self.negatives < 1 or self.keep_top < 1:
+            raise ConfigError("passages, negatives and keep_top must be >= 1")
+        if self.mining.bm25 + self.mining.dense < self.negatives:
+            raise ConfigError(f"mining finds at most {self.mining.bm25 + self.mining.dense} candidates per query, "
+                              f"fewer than negatives={self.negatives}")
+        if self.holdout and not 0 <= self.holdout.fold < self.holdout.folds:
+            raise ConfigError(f"holdout fold must be in [0, {self.holdout.folds}), got {self.holdout.fold}")
+        if not isinstance(self.teacher, dict) or "ranker" not in self.teacher:
+            raise ConfigError("teacher must be a ranker spec, e.g. {ranker: bi-encoder, model: mpnet}")
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.out)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def step_key(self, step: str) -> str:
+        """A hash of the settings `step` and the steps before it depend on. Not `out`, and not `passages`: a
+        larger sample extends a smaller one, so a step redone for more passages keeps the rows it has."""
+        parts = {"corpus": self.corpus, "seed": self.seed,
+                 "holdout": dataclasses.asdict(self.holdout) if self.holdout else None,
+                 "generator": dataclasses.asdict(self.generator)}
+        if STEPS.index(step) >= 1:
+            parts["mining"] = dataclasses.asdict(self.mining)
+        if STEPS.index(step) >= 2:
+            parts["teacher"] = self.teacher
+        if STEPS.index(step) >= 3:
+            parts.update(keep_top=self.keep_top, negatives=self.negatives)
+        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _typed(cls, raw: Any, where: str):
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a mapping, got {type(raw).__name__}")
+    valid = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - valid)
+    if unknown:
+        raise ConfigError(f"{where} has no option {', '.join(unknown)}; valid: {', '.join(sorted(valid))}")
+    try:
+        return cls(**raw)
+    except TypeError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def chain_config(raw: dict[str, Any], where: str = "chain config") -> ChainConfig:
+    raw = dict(raw)
+    for key, cls in (("generator", QueryGenConfig), ("mining", MiningConfig), ("holdout", HoldoutConfig)):
+        if raw.get(key) is not None:
+            raw[key] = _typed(cls, raw[key], f"{where}: {key}")
+    config = _typed(ChainConfig, raw, where)
+    config.generator.validate()
+    return config
+
+
+def load_chain_config(path: Path, **overrides: Any) -> ChainConfig:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: chain config not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML ({exc})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: a chain config is a mapping (corpus, out, passages, teacher, ...)")
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    return chain_config(raw, str(path))

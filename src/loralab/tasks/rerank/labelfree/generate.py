@@ -1,0 +1,81 @@
+"""Step 1: an LLM writes the query each sampled passage answers (greedy, few-shot template `querygen`)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from typing import Any
+
+from loralab.data.schemas import Document
+from loralab.progress import report
+from loralab.rankers.prompt.rankers import make_backend, truncate_words
+from loralab.rankers.prompt.templates import load_template
+from loralab.tasks.rerank.labelfree.config import ChainConfig, QueryGenConfig
+from loralab.tasks.rerank.labelfree.corpus import sample_passages
+from loralab.tasks.rerank.labelfree.steps import StepFolder
+
+CHUNK = 16  # passages generated between two resume points
+_PREFIX = re.compile(r"^(search\s+)?query\s*:\s*", re.IGNORECASE)
+
+
+def clean_query(row: dict[str, Any], config: QueryGenConfig) -> tuple[str | None, str | None]:
+    """(query, None) or (None, why it was dropped): the reply's first line, without quotes or a 'Query:' label.
+    A reply cut at max_new_tokens is dropped: a small model that does not stop is copying the passage."""
+    if row.get("error"):
+        return None, "error"
+    if row["tokens_out"] >= config.max_new_tokens:
+        return None, "unfinished"
+    line = next((part.strip() for part in row["reply"].splitlines() if part.strip()), "")
+    line = " ".join(_PREFIX.sub("", line).strip().strip("\"'`").split())
+    words = len(line.split())
+    if words < config.min_words:
+        return None, "too_short"
+    if words > config.max_words:
+        return None, "too_long"
+    return line, None
+
+
+def generate_queries(config: ChainConfig, corpus: dict[str, Document], step: StepFolder) -> dict[str, Any]:
+    sampled = sample_passages(corpus, config.passages, config.seed)
+    wanted = set(sampled)
+    rows = [row for row in step.resumed_rows() if row["passage_id"] in wanted]
+    resumed = len(rows)
+    done = {row["passage_id"] for row in rows}
+    todo = [p for p in sampled if p not in done]
+    gen = config.generator
+    if todo:
+        template = load_template(gen.template, "querygen")
+        backend = make_backend(gen)
+    for start in range(0, len(todo), CHUNK):
+        report(len(done) + start, len(sampled), "passage")
+        chunk = todo[start : start + CHUNK]
+        prompts = [template.render(passage=truncate_words(corpus[p].full_text, gen.max_doc_words)) for p in chunk]
+        began = time.perf_counter()
+        replies = backend.generate(prompts, gen.max_new_tokens)
+        seconds = (time.perf_counter() - began) / len(chunk)
+        new = []
+        for passage_id, reply in zip(chunk, replies):
+            new.append({"query_id": f"gen-{passage_id}", "passage_id": passage_id, "reply": reply.text,
+                        "error": reply.error, "tokens_in": reply.tokens_in, "tokens_out": reply.tokens_out,
+                        "seconds": round(seconds, 4)})
+        step.append(new)
+        rows += new
+    report(len(sampled), len(sampled), "passage")
+    order = {p: i for i, p in enumerate(sampled)}
+    rows.sort(key=lambda row: order[row["passage_id"]])
+    for row in rows:  # cleaning is a function of the reply: resumed rows are cleaned by the same rules
+        row["query"], row["dropped"] = clean_query(row, gen)
+    tokens_in, tokens_out = sum(r["tokens_in"] for r in rows), sum(r["tokens_out"] for r in rows)
+    cost = None
+    if gen.price_in_per_1m is not None and gen.price_out_per_1m is not None:
+        cost = (tokens_in * gen.price_in_per_1m + tokens_out * gen.price_out_per_1m) / 1e6
+    summary = {
+        "generator": f"{gen.backend}:{gen.model}", "passages": len(rows),
+        "queries": sum(r["query"] is not None for r in rows),
+        "dropped": dict(Counter(r["dropped"] for r in rows if r["dropped"])),
+        "tokens_in": tokens_in, "tokens_out": tokens_out, "token_cost_usd": cost,
+        "generation_seconds": round(sum(r["seconds"] for r in rows), 1), "resumed_rows": resumed,
+    }
+    step.finish(rows, summary)
+    return summary

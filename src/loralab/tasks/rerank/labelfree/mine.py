@@ -1,0 +1,60 @@
+"""Step 2: candidate negatives for each generated query, BM25's top then a dense encoder's, never the source."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from loralab.data.schemas import Document
+from loralab.progress import report
+from loralab.tasks.rerank.labelfree.config import ChainConfig
+from loralab.tasks.rerank.labelfree.steps import StepFolder
+
+
+def _bm25(corpus: dict[str, Document], queries: dict[str, str], k: int) -> dict[str, list[str]]:
+    from loralab.retrieval.bm25 import BM25Config, BM25Index, bm25_tokens
+
+    config, ids = BM25Config(), list(corpus)
+    index = BM25Index.build(config, ids, bm25_tokens([corpus[d].full_text for d in ids], config))
+    ranking = index.search(queries, k=k)
+    return {q: [d for d, _ in ranking.ranked(q)] for q in queries}
+
+
+def _dense(config: ChainConfig, corpus: dict[str, Document], queries: dict[str, str], k: int) -> dict[str, list[str]]:
+    from loralab.retrieval.dense import DenseConfig, DenseEncoder
+
+    encoder = DenseEncoder(DenseConfig(model=config.mining.dense_model, max_length=config.mining.max_length))
+    ids = list(corpus)
+    docs = encoder.embed_documents([corpus[d].full_text for d in ids], show_progress=True)
+    qids = list(queries)
+    sims = encoder.embed_queries([queries[q] for q in qids]) @ docs.T  # unit vectors: cosine
+    top = np.argsort(-sims, axis=1)[:, :k]
+    return {q: [ids[j] for j in row] for q, row in zip(qids, top)}
+
+
+def mine_candidates(config: ChainConfig, corpus: dict[str, Document], step: StepFolder) -> dict[str, Any]:
+    from loralab.tasks.rerank.labelfree.chain import step_folder
+
+    generated = [r for r in step_folder(config, "generate").rows() if r["query"]]
+    queries = {r["query_id"]: r["query"] for r in generated}
+    began = time.perf_counter()
+    report(0, 2, "retriever")
+    mining = config.mining
+    bm25 = _bm25(corpus, queries, mining.bm25 + 1) if mining.bm25 else {}
+    report(1, 2, "retriever")
+    dense = _dense(config, corpus, queries, mining.dense + mining.bm25 + 1) if mining.dense else {}
+    report(2, 2, "retriever")
+    rows = []
+    for r in generated:
+        source, qid = r["passage_id"], r["query_id"]
+        lexical = [d for d in bm25.get(qid, []) if d != source][: mining.bm25]
+        semantic = [d for d in dense.get(qid, []) if d != source and d not in lexical][: mining.dense]
+        rows.append({"query_id": qid, "query": r["query"], "passage_id": source,
+                     "candidates": lexical + semantic, "from_bm25": len(lexical)})
+    summary = {"queries": len(rows), "candidates_per_query": round(float(np.mean([len(r["candidates"]) for r in rows])), 2)
+               if rows else 0, "source_in_bm25_top": sum(r["passage_id"] in bm25.get(r["query_id"], [])[: mining.bm25 + 1]
+                                                          for r in rows), "seconds": round(time.perf_counter() - began, 1)}
+    step.finish(rows, summary)
+    return summary
