@@ -1,4 +1,6 @@
-"""Step 2: candidate negatives for each generated query, BM25's top then a dense encoder's, never the source."""
+"""Step 2: candidate negatives for each generated query, BM25's top then a dense encoder's, never the source.
+
+The dense encoder's candidates fill up to `bm25 + dense` when BM25 matches fewer passages than asked."""
 
 from __future__ import annotations
 
@@ -50,7 +52,8 @@ def mine_candidates(config: ChainConfig, corpus: dict[str, Document], step: Step
     for r in generated:
         source, qid = r["passage_id"], r["query_id"]
         lexical = [d for d in bm25.get(qid, []) if d != source][: mining.bm25]
-        semantic = [d for d in dense.get(qid, []) if d != source and d not in lexical][: mining.dense]
+        # the dense list fills what BM25 left: a query with few lexical matches still gets its candidates
+        semantic = [d for d in dense.get(qid, []) if d != source and d not in lexical][: mining.bm25 + mining.dense - len(lexical)]
         rows.append({"query_id": qid, "query": r["query"], "passage_id": source,
                      "candidates": lexical + semantic, "from_bm25": len(lexical)})
     summary = {"queries": len(rows), "candidates_per_query": round(float(np.mean([len(r["candidates"]) for r in rows])), 2)
