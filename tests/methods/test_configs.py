@@ -23,5 +23,5 @@ def test_unknown_options_name_the_valid_ones():
         train_config(lr_rate=1e-3)
     with pytest.raises(ConfigError, match="method 'lora' has no option rank"):
         method_config("lora", rank=4)
-    with pytest.raises(ConfigError, match="listwise or bce"):
+    with pytest.raises(ConfigError, match="choose listwise, margin-mse or bce"):
         train_config(loss="hinge")
