@@ -30,7 +30,7 @@ def labelfree(
     run_chain(config, until, on_step=show)
     groups = config.folder / "groups" / "groups.jsonl.gz"
     if groups.is_file():
-        console.print(f"training groups: {groups}\n  loralab train --task rerank --data {groups} --rerank-loss margin-mse")
+        console.print(f"training groups: {groups}\n  loralab train --task rerank --data {groups} --loss margin-mse")
 
 
 def register(app: typer.Typer) -> None:
