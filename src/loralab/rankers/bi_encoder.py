@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 from loralab.data.schemas import Document
 from loralab.artifacts.load import load
 from loralab.models.batching import length_sorted_batches, mean_pool
+from loralab.rankers.base import distinct_rows
 
 
 @dataclass
@@ -53,10 +54,8 @@ class BiEncoderRanker:
     def score_pairs(self, queries: Sequence[str], docs: Sequence[Document]) -> list[float]:
         """One cosine per (queries[i], docs[i]); each distinct query and each distinct document is encoded once
         (a batch of several queries' candidates from one corpus repeats documents)."""
-        row_of = {text: row for row, text in enumerate(dict.fromkeys(queries))}
-        doc_row = {text: row for row, text in enumerate(dict.fromkeys(doc.full_text for doc in docs))}
-        q = self.encode([self.config.query_prefix + text for text in row_of])
-        d = self.encode([self.config.document_prefix + text for text in doc_row])
-        rows = torch.tensor([row_of[text] for text in queries], dtype=torch.long)
-        cols = torch.tensor([doc_row[doc.full_text] for doc in docs], dtype=torch.long)
-        return (d[cols] * q[rows]).sum(dim=-1).tolist()
+        query_texts, rows = distinct_rows(list(queries))
+        doc_texts, cols = distinct_rows([doc.full_text for doc in docs])
+        q = self.encode([self.config.query_prefix + text for text in query_texts])
+        d = self.encode([self.config.document_prefix + text for text in doc_texts])
+        return (d[torch.tensor(cols, dtype=torch.long)] * q[torch.tensor(rows, dtype=torch.long)]).sum(dim=-1).tolist()

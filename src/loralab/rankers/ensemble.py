@@ -57,9 +57,8 @@ def calibrate(scores: Sequence[float], method: str) -> np.ndarray:
 
 def combine(member_scores: Sequence[Sequence[float]], weights: Sequence[float] | None, method: str) -> list[float]:
     """One query's ensemble scores from each member's scores of the same candidates."""
-    weights = np.asarray(weights if weights is not None else [1.0] * len(member_scores), dtype=np.float64)
     stacked = np.stack([calibrate(s, method) for s in member_scores])
-    return (weights[:, None] * stacked).sum(axis=0).__truediv__(weights.sum()).tolist()
+    return np.average(stacked, axis=0, weights=weights).tolist()
 
 
 class EnsembleRanker:

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 from loralab.artifacts.load import load
 from loralab.data.schemas import Document
 from loralab.models.batching import length_sorted_batches
+from loralab.rankers.base import distinct_rows
 
 
 @dataclass
@@ -77,10 +78,8 @@ class SpladeRanker:
 
     def score_pairs(self, queries: Sequence[str], docs: Sequence[Document]) -> list[float]:
         """One dot product per (queries[i], docs[i]); each distinct query and document is encoded once."""
-        row_of = {text: row for row, text in enumerate(dict.fromkeys(queries))}
-        doc_row = {text: row for row, text in enumerate(dict.fromkeys(doc.full_text for doc in docs))}
-        q = self.encode(list(row_of))
-        d = self.encode(list(doc_row))
-        rows = np.array([row_of[text] for text in queries], dtype=np.int64)
-        cols = np.array([doc_row[doc.full_text] for doc in docs], dtype=np.int64)
+        query_texts, rows = distinct_rows(list(queries))
+        doc_texts, cols = distinct_rows([doc.full_text for doc in docs])
+        q, d = self.encode(query_texts), self.encode(doc_texts)
+        rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
         return np.asarray(d[cols].multiply(q[rows]).sum(axis=1)).ravel().astype(float).tolist()
