@@ -233,3 +233,20 @@ def test_crossfit_scores_each_fold_with_its_own_model(beir_folder, tiny_cross_en
     assert any("fold 1/2 (1 queries) re-ranked by" in n for n in result.notes)
     with pytest.raises(ConfigError, match="one model per fold"):
         run_crossfit(data, "cross-encoder", [str(tiny_cross_encoder)])
+
+
+def test_a_grown_step_killed_midway_keeps_both_its_finished_and_its_partial_rows(tmp_path):
+    from loralab.tasks.rerank.labelfree.steps import StepFolder
+
+    small = StepFolder(tmp_path, "generate", "k1", sample=2)
+    small.finish([{"passage_id": "a"}, {"passage_id": "b"}], {})
+    grown = StepFolder(tmp_path, "generate", "k1", sample=4)
+    assert not grown.done()
+    grown.append([{"passage_id": "c"}])  # the grown run is killed after one new row
+    with open(grown.partial, "a") as handle:
+        handle.write('{"passage_id": "d", "cut')  # ... in the middle of writing the next
+    again = StepFolder(tmp_path, "generate", "k1", sample=4)
+    assert [r["passage_id"] for r in again.resume(["a", "b", "c", "d"], "passage_id")] == ["a", "b", "c"]
+    assert [r["passage_id"] for r in again.resume(["b", "c"], "passage_id")] == ["b", "c"]
+    with pytest.raises(ConfigError, match="other settings"):
+        StepFolder(tmp_path, "generate", "k2", sample=4).done()

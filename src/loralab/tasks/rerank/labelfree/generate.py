@@ -38,8 +38,7 @@ def clean_query(row: dict[str, Any], config: QueryGenConfig) -> tuple[str | None
 
 def generate_queries(config: ChainConfig, corpus: dict[str, Document], step: StepFolder) -> dict[str, Any]:
     sampled = sample_passages(corpus, config.passages, config.seed)
-    wanted = set(sampled)
-    rows = [row for row in step.resumed_rows() if row["passage_id"] in wanted]
+    rows = step.resume(sampled, "passage_id")
     resumed = len(rows)
     done = {row["passage_id"] for row in rows}
     todo = [p for p in sampled if p not in done]

@@ -3,7 +3,8 @@
 A finished step is skipped when its settings hash and sample size match, and refused when the hash does not (its
 output would no longer follow from the config). A killed step resumes from its partial file: rows are appended
 and flushed batch by batch, and a last line cut by the kill is dropped. A step finished for fewer passages
-resumes from its output: only the new passages' work is done.
+resumes from its output (and from its partial file when that larger run was killed): only the new passages' work
+is done.
 """
 
 from __future__ import annotations
@@ -41,11 +42,20 @@ class StepFolder:
     def rows(self) -> list[dict[str, Any]]:
         return [row for _, row in iter_jsonl(self.output)]
 
-    def resumed_rows(self) -> list[dict[str, Any]]:
-        """Rows a killed run already wrote (the partial file is rewritten without a cut last line), or the output
-        of a run finished for another sample size."""
+    def resume(self, ids: list[str], field: str) -> list[dict[str, Any]]:
+        """The rows already done whose `field` is one of `ids`: the output of a run finished for another sample
+        size (same settings, or `done()` would have refused it) plus what a killed run left in the partial file."""
+        finished = self.rows() if self.output.is_file() and self.record.is_file() else []
+        wanted, kept = set(ids), {}
+        for row in finished + self._partial_rows():  # a kill inside finish() leaves a row in both: keep one
+            if row[field] in wanted:
+                kept.setdefault(row[field], row)
+        return list(kept.values())
+
+    def _partial_rows(self) -> list[dict[str, Any]]:
+        """A killed run's rows; the partial file is rewritten without a cut last line."""
         if not self.partial.is_file():
-            return self.rows() if self.output.is_file() and self.record.is_file() else []
+            return []
         made_with = self.partial_key.read_text().strip() if self.partial_key.is_file() else self.key
         if made_with != self.key:
             raise ConfigError(f"{self.partial} is an unfinished run with other settings (key {made_with}, now "

@@ -18,15 +18,13 @@ from loralab.tasks.rerank.labelfree.config import ChainConfig
 from loralab.tasks.rerank.labelfree.steps import StepFolder
 
 
-def member_specs(teacher: dict[str, Any]) -> tuple[list[dict[str, Any]], list[float] | None, str | None]:
-    """(member specs, weights, calibration); a single ranker is one member with no calibration."""
-    options = {k: v for k, v in teacher.items() if k != "ranker"}
-    if teacher["ranker"] != "ensemble":
-        ranker_config(teacher["ranker"], **options)  # unknown options fail before any model loads
-        return [teacher], None, None
-    ensemble = EnsembleConfig(**options)
-    ensemble.member_configs()
-    return ensemble.members, ensemble.weights, ensemble.calibration
+def teacher_members(teacher: dict[str, Any]) -> tuple[list[str], list, list[float] | None, str | None]:
+    """(member names, member ranker configs, weights, calibration); a single ranker is one member with no
+    calibration. Unknown options fail here, before any model loads."""
+    config = ranker_config(teacher["ranker"], **{k: v for k, v in teacher.items() if k != "ranker"})
+    if not isinstance(config, EnsembleConfig):
+        return [member_name(teacher)], [config], None, None
+    return [member_name(m) for m in config.members], config.member_configs(), config.weights, config.calibration
 
 
 def member_name(spec: dict[str, Any]) -> str:
@@ -47,16 +45,13 @@ def _score(ranker, queries: list[str], docs: list[list[Document]]) -> list[list[
 def score_candidates(config: ChainConfig, corpus: dict[str, Document], step: StepFolder) -> dict[str, Any]:
     from loralab.tasks.rerank.labelfree.chain import step_folder
 
-    specs, weights, calibration = member_specs(config.teacher)
+    names, configs, weights, calibration = teacher_members(config.teacher)
     mined = step_folder(config, "mine").rows()
-    wanted = {m["query_id"] for m in mined}
-    rows = [r for r in step.resumed_rows() if r["query_id"] in wanted]
+    rows = step.resume([m["query_id"] for m in mined], "query_id")
     resumed = len(rows)
     done = {r["query_id"] for r in rows}
     todo = [m for m in mined if m["query_id"] not in done]
-    rankers = [build_ranker(ranker_config(s["ranker"], **{k: v for k, v in s.items() if k != "ranker"}))
-               for s in specs] if todo else []
-    names = [member_name(s) for s in specs]
+    rankers = [build_ranker(c) for c in configs] if todo else []
     for start in range(0, len(todo), config.teacher_batch):
         report(len(done) + start, len(mined), "query")
         chunk = todo[start : start + config.teacher_batch]
