@@ -128,7 +128,7 @@ def run_crossfit(dataset: RerankDataset, ranker: str, models: list[str], show_pr
     result = EvalResult(
         "rerank", None, {**parts[0].config, "model": None, "crossfit": list(models)}, throughput=pairs / seconds,
         throughput_unit="pairs/s", peak_rss_bytes=peak_rss_bytes(), size_bytes=parts[0].size_bytes,
-        notes=notes + [n for p in parts for n in p.notes if n not in notes], outputs=merged,
+        notes=list(dict.fromkeys(notes + [n for p in parts for n in p.notes])), outputs=merged,
     )
     result = scored(result, dataset)
     return result if interpolate is None else with_first_stage(result, dataset, interpolate)
