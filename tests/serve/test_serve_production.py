@@ -114,11 +114,15 @@ def test_sigterm_drains_requests_in_flight_then_exits_cleanly(tiny_cross_encoder
 
 
 @pytest.mark.slow
-def test_soak_at_80_percent_of_capacity_stays_flat(tiny_cross_encoder):
+def test_soak_below_capacity_stays_flat(tiny_cross_encoder):
+    # The short version runs at 60% of a 6-second capacity estimate (the long benchmark soaks at 80%): on a shared
+    # 2-core CI machine that estimate varies by a fifth, and once in CI 80% of it was over the real capacity
+    # (67 req/s of light requests; p99 2.2 s from the first window). Heavy requests keep the rate at tens of
+    # req/s, so the load generator on the same cores costs little next to the model.
     with ServerProcess(_serve_args(tiny_cross_encoder, "--max-queue", "1000")) as server:
-        work = bodies()
+        work = bodies(docs=128)
         capacity = capacity_rps(server.url, work, seconds=6)
-        result = soak(server, work, rate_rps=0.8 * capacity, seconds=40, window_s=12)
+        result = soak(server, work, rate_rps=0.6 * capacity, seconds=40, window_s=12)
     assert result.statuses == {"200": result.requests}, result
     assert result.p99_ratio <= 1.5, result
     assert result.rss_growth <= 0.10, result
