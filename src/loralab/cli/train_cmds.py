@@ -52,6 +52,9 @@ def train(
         None, min=1, help="pad batches to a multiple of N tokens: fewer shapes, less kernel-cache memory (default 32)"),
     precision: str = typer.Option("fp32", help="fp32 | bf16 (mixed, autocast; refused on CPUs without bf16 units) | auto (bf16 where it is fast, else fp32) | fp16 (GPU only)"),
     report_to: list[str] = typer.Option([], help="tensorboard | mlflow | wandb (off by default)"),
+    qat: str = typer.Option(None, help="quantization-aware training for this post-training quantization (full method "
+                            "only): int4-weight-only[:group_size=G] | int8-dynamic[:per_channel=true] | int8-weight-only; "
+                            "the run saves float weights, quantize them with the same spec"),
     seed: int = typer.Option(42),
 ) -> None:
     """Fine-tune a backbone with full, LoRA or QLoRA for re-ranking or classification.
@@ -73,7 +76,7 @@ def train(
         save_steps=save_steps, max_train_examples=max_train_examples, max_eval_examples=max_eval_examples,
         warmup_ratio=warmup_ratio, gradient_checkpointing=gradient_checkpointing, precision=precision,
         pad_to_multiple_of=pad_to_multiple_of, forward_batch=forward_batch,
-        report_to=list(report_to), seed=seed,
+        report_to=list(report_to), seed=seed, qat=qat,
     )
     result = run_training(method_cfg, cfg, out, resume=resume)
     if not result.main_process:

@@ -105,6 +105,8 @@ class TrainConfig:
     # where it is 8-40x slower) | auto (bf16 where it is fast, else fp32) | fp16 (GPU)
     precision: str = "fp32"
     report_to: list[str] = field(default_factory=list)  # tensorboard | mlflow | wandb; off by default
+    # Quantization-aware training: the post-training quantization spec to train for (loralab.quant.qat); full only.
+    qat: str | None = None
     seed: int = 42
     dataloader_workers: int = 0
     rerank: RerankOptions = field(default_factory=RerankOptions)

@@ -127,6 +127,14 @@ def config_to_dict(config: QuantConfig) -> dict[str, Any]:
     return {"kind": config.kind, **dataclasses.asdict(config)}
 
 
+def to_spec(config: QuantConfig) -> str:
+    """The short spec of a config: its kind, then the options that differ from the defaults
+    (`int4-weight-only:group_size=128`); `parse_quant(to_spec(c)) == c`."""
+    changed = [f"{f.name}={getattr(config, f.name)}" for f in dataclasses.fields(config)
+               if getattr(config, f.name) != f.default]
+    return config.kind + (":" + ",".join(changed) if changed else "")
+
+
 def config_from_dict(data: dict[str, Any], where: str = "quantize") -> QuantConfig:
     data = dict(data)
     raw = str(data.pop("kind", ""))

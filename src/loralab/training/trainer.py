@@ -23,6 +23,7 @@ from loralab.data.registry import data_files
 from loralab.errors import ConfigError
 from loralab.eval.profile import peak_rss_bytes
 from loralab.models.hardware import training_precision
+from loralab.quant.qat import convert_qat, prepare_qat
 from loralab.training.callbacks import CurvesCallback, ProgressCallback
 from loralab.training.checkpoints import last_complete_checkpoint
 from loralab.methods.configs import FullConfig, LoraConfig, TrainConfig, to_dict
@@ -191,6 +192,8 @@ def train(method: FullConfig | LoraConfig, cfg: TrainConfig, out: Path, resume: 
         model, counts, base_bytes = task.build_model(cfg.model, method, cfg.gradient_checkpointing)
     else:
         model, counts, base_bytes = build_classifier(cfg.model, method, task.num_labels, cfg.gradient_checkpointing)
+    if cfg.qat:
+        model = with_fake_quantization(model, method, cfg.qat)
     console.print(f"[bold]{method.kind}[/bold] on {cfg.model}: {counts}; {task.description}")
     if task.prepare_model is not None and not resume:
         task.prepare_model(model)
@@ -218,6 +221,8 @@ def train(method: FullConfig | LoraConfig, cfg: TrainConfig, out: Path, resume: 
     seconds = time.perf_counter() - start
     final_eval = trainer.evaluate()
     artifact = out / ("model" if method.kind == "full" else "adapter")
+    if cfg.qat:
+        convert_qat(trainer.model)  # plain nn.Linear with the trained weights: quantize them with cfg.qat
     if main:
         artifact = (task.save_artifact or save_artifact)(trainer.model, tokenizer, method, out)
     metrics = {
@@ -233,6 +238,15 @@ def train(method: FullConfig | LoraConfig, cfg: TrainConfig, out: Path, resume: 
         atomic_write_json(out / "metrics.json", metrics)
     state.wait_for_everyone()
     return TrainResult(out, metrics, main_process=main)
+
+
+def with_fake_quantization(model, method, spec: str):
+    """QAT: fake-quantize the linear layers for `spec`; every weight must train, since LoRA's low-rank update on a
+    frozen base would be rounded away by the very grid it should adapt to."""
+    if not isinstance(method, FullConfig):
+        raise ConfigError(f"--qat trains every weight against the quantization grid: use --method full (got "
+                          f"{method.kind}; to start from a LoRA run, `loralab merge` it and pass --model <merged>)")
+    return prepare_qat(model, spec)
 
 
 def _weights_bytes(folder: Path) -> int:
