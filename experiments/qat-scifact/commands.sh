@@ -10,6 +10,11 @@ loralab merge runs/qat-base-lora --out merged/qat-base
 # 2. QAT from that model: every weight fine-tuned 60 steps against the deployed grid.
 loralab train --method full --model merged/qat-base --qat int4-weight-only:group_size=128 --out runs/qat-int4 $TRAIN --lr 5e-5 --max-steps 60 --eval-steps 30 --save-steps 30
 loralab train --method full --model merged/qat-base --qat int8-dynamic --out runs/qat-int8 $TRAIN --lr 5e-5 --max-steps 60 --eval-steps 30 --save-steps 30
+# the control: the same 60 steps without --qat
+loralab train --method full --model merged/qat-base --out runs/qat-control $TRAIN --lr 5e-5 --max-steps 60 --eval-steps 30 --save-steps 30
 
-# 3. Every row in one run: fp32, PTQ, the QAT runs' float weights, QAT (SciFact test, 300 claims, BM25 top 30).
+# 3. fp32, PTQ, the QAT runs' float weights, QAT, the control and its PTQ (SciFact test, 300 claims, BM25 top 30).
+# In one go: the second command alone (without --reuse) scores all ten rows.
 python benchmarks/qat_ablation.py --model merged/qat-base --qat runs/qat-int4 --qat runs/qat-int8 --dataset scifact --limit 300 --limit-candidates 30 --max-length 192 --out reports/qat-scifact
+# the control rows were added in a second run that reused the first seven (as recorded):
+python benchmarks/qat_ablation.py --model merged/qat-base --qat runs/qat-int4 --qat runs/qat-int8 --control runs/qat-control --dataset scifact --limit 300 --limit-candidates 30 --max-length 192 --out reports/qat-scifact --reuse reports/qat-scifact
