@@ -53,7 +53,7 @@ def train(
     precision: str = typer.Option("fp32", help="fp32 | bf16 (mixed, autocast; refused on CPUs without bf16 units) | auto (bf16 where it is fast, else fp32) | fp16 (GPU only)"),
     report_to: list[str] = typer.Option([], help="tensorboard | mlflow | wandb (off by default)"),
     qat: str = typer.Option(None, help="quantization-aware training for this post-training quantization (full method "
-                            "only): int4-weight-only[:group_size=G] | int8-dynamic[:per_channel=true] | int8-weight-only; "
+                            "only): int4-weight-only[:group_size=G] | int8-dynamic[:per_channel=true]; "
                             "the run saves float weights, quantize them with the same spec"),
     seed: int = typer.Option(42),
 ) -> None:
