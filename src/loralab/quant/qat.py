@@ -9,7 +9,8 @@ backend for that config.
 
 Why not torchao's QAT prepare step: its grid must be the deployed backend's, and it is not. torchao 0.18 has no
 CPU int4 kernel, so int4 deploys through optimum-quanto, and torchao's int4 fake quantizer (asymmetric, the same
-group size) rounds to a step twice quanto's on the same weights (measured in tests/quant/test_qat.py's setting);
+group size) rounds to a step twice quanto's on the same weights (measured on the tests' 2-layer BERT: max error
+0.0214 against quanto's 0.0037);
 its int8 activations are per token where torch.ao's dynamic kernels use one scale per batch. So the grids here are
 computed by the deploying libraries themselves:
 
@@ -74,11 +75,12 @@ class TorchAoInt8Weight(torch.nn.Module):
     def __init__(self, per_channel: bool):
         super().__init__()
         self.per_channel = per_channel
+        qconfig = (torch.ao.quantization.per_channel_dynamic_qconfig if per_channel
+                   else torch.ao.quantization.default_dynamic_qconfig)
+        self.new_observer = qconfig.weight  # a fresh observer per forward: the weight's range changes every step
 
     def forward(self, weight: torch.Tensor) -> torch.Tensor:
-        qconfig = (torch.ao.quantization.per_channel_dynamic_qconfig if self.per_channel
-                   else torch.ao.quantization.default_dynamic_qconfig)
-        observer = qconfig.weight()
+        observer = self.new_observer()
         w = weight.detach().float()
         observer(w)
         scale, zero_point = observer.calculate_qparams()
@@ -102,33 +104,35 @@ def _fake_quantize_input(module, args):
 def prepare_qat(model, spec: QuantConfig | str | dict):
     """Fake-quantize the quantizable linear layers (not the task head) for `spec`, in place; returns the model."""
     config = qat_target(spec)
-    layers = quantizable_linears(model)
-    if isinstance(config, Int4WeightOnly):
+    int4 = isinstance(config, Int4WeightOnly)
+    if int4:
         from loralab.optional import require
         from loralab.quant.backends.quanto import check_group_size
 
         require("optimum.quanto", "quant", "--qat int4-weight-only", "optimum-quanto")
         check_group_size(model, config.group_size)  # the same check the int4 backend makes after training
-    for _, layer in layers:
-        if isinstance(config, Int4WeightOnly):
-            parametrize.register_parametrization(layer, "weight", QuantoInt4Weight(config.group_size))
-        else:
-            parametrize.register_parametrization(layer, "weight", TorchAoInt8Weight(config.per_channel))
+    for _, layer in quantizable_linears(model):
+        rounding = QuantoInt4Weight(config.group_size) if int4 else TorchAoInt8Weight(config.per_channel)
+        parametrize.register_parametrization(layer, "weight", rounding)
+        if not int4:
             layer.loralab_qat_hook = layer.register_forward_pre_hook(_fake_quantize_input)
     model.loralab_qat = config
     return model
 
 
+def _is_fake_quantized(module) -> bool:
+    return isinstance(module, torch.nn.Linear) and parametrize.is_parametrized(module, "weight")
+
+
 def fake_quantized_linears(model) -> list[str]:
-    return [name for name, module in model.named_modules()
-            if isinstance(module, torch.nn.Linear) and parametrize.is_parametrized(module, "weight")]
+    return [name for name, module in model.named_modules() if _is_fake_quantized(module)]
 
 
 def convert_qat(model):
     """Remove the fake quantizers, leaving plain `nn.Linear` layers with the trained float weights (in place);
     returns the model. `quantize(model, target)` then gives the deployed model."""
-    for name, module in model.named_modules():
-        if isinstance(module, torch.nn.Linear) and parametrize.is_parametrized(module, "weight"):
+    for module in model.modules():
+        if _is_fake_quantized(module):
             parametrize.remove_parametrizations(module, "weight", leave_parametrized=False)
             hook = getattr(module, "loralab_qat_hook", None)
             if hook is not None:

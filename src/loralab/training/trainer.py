@@ -23,7 +23,7 @@ from loralab.data.registry import data_files
 from loralab.errors import ConfigError
 from loralab.eval.profile import peak_rss_bytes
 from loralab.models.hardware import training_precision
-from loralab.quant.qat import convert_qat, prepare_qat
+from loralab.quant.qat import convert_qat, prepare_qat, qat_target
 from loralab.training.callbacks import CurvesCallback, ProgressCallback
 from loralab.training.checkpoints import last_complete_checkpoint
 from loralab.methods.configs import FullConfig, LoraConfig, TrainConfig, to_dict
@@ -180,6 +180,8 @@ def train(method: FullConfig | LoraConfig, cfg: TrainConfig, out: Path, resume: 
     state = PartialState(cpu=not torch.cuda.is_available())
     if out.exists() and any(out.iterdir()) and not resume:
         raise ConfigError(f"{out}: run folder exists and is not empty; pass --resume to continue it or choose --out")
+    if cfg.qat:
+        check_qat(method, cfg.qat)  # before any folder, data or model: a refused --qat costs nothing
     state.wait_for_everyone()  # every process has checked the folder before the main one writes into it
     main = state.is_main_process
     if main:
@@ -193,7 +195,7 @@ def train(method: FullConfig | LoraConfig, cfg: TrainConfig, out: Path, resume: 
     else:
         model, counts, base_bytes = build_classifier(cfg.model, method, task.num_labels, cfg.gradient_checkpointing)
     if cfg.qat:
-        model = with_fake_quantization(model, method, cfg.qat)
+        model = prepare_qat(model, cfg.qat)
     console.print(f"[bold]{method.kind}[/bold] on {cfg.model}: {counts}; {task.description}")
     if task.prepare_model is not None and not resume:
         task.prepare_model(model)
@@ -240,13 +242,13 @@ def train(method: FullConfig | LoraConfig, cfg: TrainConfig, out: Path, resume: 
     return TrainResult(out, metrics, main_process=main)
 
 
-def with_fake_quantization(model, method, spec: str):
-    """QAT: fake-quantize the linear layers for `spec`; every weight must train, since LoRA's low-rank update on a
-    frozen base would be rounded away by the very grid it should adapt to."""
+def check_qat(method, spec: str) -> None:
+    """QAT needs every weight to train: LoRA's low-rank update on a frozen base would be rounded away by the very grid
+    it should adapt to. The spec must be a QAT target (`qat_target` raises otherwise)."""
     if not isinstance(method, FullConfig):
         raise ConfigError(f"--qat trains every weight against the quantization grid: use --method full (got "
                           f"{method.kind}; to start from a LoRA run, `loralab merge` it and pass --model <merged>)")
-    return prepare_qat(model, spec)
+    qat_target(spec)
 
 
 def _weights_bytes(folder: Path) -> int:
