@@ -46,6 +46,20 @@ def tiny_cross_encoder(tiny_bert, tmp_path_factory) -> Path:
 
 
 @pytest.fixture
+def groups_file(tmp_path) -> Path:
+    """16 re-ranking training groups (4 topics), each 1 positive + 4 negatives, as a groups JSONL file."""
+    import json
+
+    rows = [{"query_id": f"q{i}", "query": f"question {i} about {t}",
+             "positive": {"_id": f"p{i}", "title": t, "text": f"all about {t}"},
+             "negatives": [f"unrelated text {i} {j}" for j in range(4)]}
+            for i, t in enumerate(["fleas", "concrete", "cats", "tea"] * 4)]
+    path = tmp_path / "groups.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.fixture
 def beir_folder(tmp_path) -> Path:
     """A small valid BEIR folder with candidates."""
     folder = tmp_path / "mini-beir"

@@ -98,17 +98,11 @@ def test_spec_round_trips():
     assert to_spec(qat_target("int4")) == "int4-weight-only"
 
 
-def test_qat_training_saves_float_weights_that_quantize_with_the_target(tmp_path, tiny_cross_encoder):
+def test_qat_training_saves_float_weights_that_quantize_with_the_target(tmp_path, tiny_cross_encoder, groups_file):
     from loralab.artifacts.load import load
     from loralab.training.trainer import train
 
-    rows = [{"query_id": f"q{i}", "query": f"question {i} about {t}",
-             "positive": {"_id": f"p{i}", "title": t, "text": f"all about {t} and more {t}"},
-             "negatives": [f"unrelated text number {i} {j}" for j in range(3)]}
-            for i, t in enumerate(["fleas", "concrete", "cats", "tea"] * 4)]
-    data = tmp_path / "groups.jsonl"
-    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    cfg = train_config(model=str(tiny_cross_encoder), data=str(data), max_steps=4, batch_size=4, eval_steps=2,
+    cfg = train_config(model=str(tiny_cross_encoder), data=str(groups_file), max_steps=4, batch_size=4, eval_steps=2,
                        save_steps=2, max_length=32, learning_rate=1e-3, num_negatives=3, eval_fraction=0.25,
                        qat="int4-weight-only:group_size=16")
     result = train(method_config("full"), cfg, tmp_path / "run")

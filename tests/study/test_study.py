@@ -15,17 +15,6 @@ from loralab.errors import ConfigError
 from loralab.study.spec import load_study
 
 
-@pytest.fixture
-def groups_file(tmp_path) -> Path:
-    rows = [{"query_id": f"q{i}", "query": f"question {i} about {t}",
-             "positive": {"_id": f"p{i}", "title": t, "text": f"all about {t}"},
-             "negatives": [f"unrelated text {i} {j}" for j in range(4)]}
-            for i, t in enumerate(["fleas", "concrete", "cats", "tea"] * 4)]
-    path = tmp_path / "groups.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
-
-
 def _study(tmp_path, tiny_bert, groups_file, beir_folder, max_steps=2, every=2, **extra) -> Path:
     spec = {
         "task": "rerank", "data": {"train": str(groups_file), "test": str(beir_folder)}, "backbone": str(tiny_bert),
