@@ -32,18 +32,18 @@ def qat_spec(run: str) -> str:
 CONTROL = "fine-tuned without QAT"
 
 
-def methods_for(model: str, runs: list[str], control: str | None, max_length: int) -> list[dict]:
+def methods_for(model: str, specs: dict[str, str], control: str | None, max_length: int) -> list[dict]:
+    """`specs`: QAT run folder -> the spec it trained for."""
     base = {"ranker": "cross-encoder", "max_length": max_length}
     rows = [{"name": "fp32", "model": model, **base}]
-    for run in runs:
-        spec = qat_spec(run)
+    for run, spec in specs.items():
         rows += [{"name": f"PTQ {spec}", "model": model, "quantize": spec, **base},
                  {"name": f"QAT {spec}, float weights", "model": run, **base},
                  {"name": f"QAT {spec}", "model": run, "quantize": spec, **base}]
     if control:
         rows.append({"name": CONTROL, "model": control, **base})
-        rows += [{"name": f"{CONTROL} + PTQ {qat_spec(run)}", "model": control, "quantize": qat_spec(run), **base}
-                 for run in runs]
+        rows += [{"name": f"{CONTROL} + PTQ {spec}", "model": control, "quantize": spec, **base}
+                 for spec in specs.values()]
     return rows
 
 
@@ -95,7 +95,8 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=192)
     parser.add_argument("--out", default="reports/qat-ablation")
     args = parser.parse_args()
-    methods = methods_for(args.model, args.qat, args.control, args.max_length)
+    specs = {run: qat_spec(run) for run in args.qat}
+    methods = methods_for(args.model, specs, args.control, args.max_length)
     reused = reusable_rows(args.reuse, methods)
     settings = {"dataset": args.dataset, "limit_queries": args.limit, "limit_candidates": args.limit_candidates,
                 "title": f"QAT vs PTQ: {args.model} on {args.dataset}"}
@@ -113,7 +114,7 @@ def main() -> None:
         print(f"{row['method']:<52}{row['ndcg@10']:9.4f}{100 * (row['ndcg@10'] - base['ndcg@10']):+8.2f}"
               f"{row['pairs_per_s']:9.1f}{row['pairs_per_s'] / base['pairs_per_s']:9.2f}")
     summaries = []
-    for spec in map(qat_spec, args.qat):
+    for spec in specs.values():
         summaries.append(recovery(scores, spec, "fp32", f"PTQ {spec}"))
         if args.control:
             summaries.append(recovery(scores, spec, CONTROL, f"{CONTROL} + PTQ {spec}"))
