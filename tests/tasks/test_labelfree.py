@@ -250,3 +250,39 @@ def test_a_grown_step_killed_midway_keeps_both_its_finished_and_its_partial_rows
     assert [r["passage_id"] for r in again.resume(["b", "c"], "passage_id")] == ["b", "c"]
     with pytest.raises(ConfigError, match="other settings"):
         StepFolder(tmp_path, "generate", "k2", sample=4).done()
+
+
+@pytest.mark.slow
+def test_a_query_log_replaces_generation_and_the_teachers_top_candidate_is_the_positive(tmp_path):
+    from loralab.rankers.registry import build_ranker, ranker_config
+    from loralab.tasks.rerank.labelfree.chain import run_chain
+    from loralab.tasks.rerank.labelfree.config import chain_config
+    from loralab.tasks.rerank.train import read_groups_jsonl
+
+    log = tmp_path / "log.jsonl"
+    log.write_text('{"_id": "1", "text": "what is a flea"}\n{"_id": "2", "text": "What is  a flea"}\n'
+                   '{"_id": "3", "text": "cost of concrete floors"}\n{"_id": "4", "text": "who wrote hamlet"}\n')
+    teacher = {"ranker": "bi-encoder", "model": "minilm", "max_length": 128}
+    raw = {"corpus": str(_corpus_folder(tmp_path)), "out": str(tmp_path / "chain"), "negatives": 3,
+           "query_log": {"path": str(log), "sample": 2}, "generator": {"model": "no-such-model"},
+           "mining": {"bm25": 4, "dense": 2, "dense_model": "minilm", "max_length": 128}, "teacher": teacher}
+    summaries = run_chain(chain_config(raw))  # the generator is never loaded: its model does not exist
+    assert summaries["generate"]["log_queries"] == 3  # the repeated question (case and spaces aside) counted once
+    groups = read_groups_jsonl(tmp_path / "chain" / "groups" / "groups.jsonl.gz")
+    assert len(groups) == 2 and summaries["groups"]["source_rank"] == {"log query": 2}
+    scored = {json.loads(line)["query_id"]: json.loads(line)
+              for line in gzip.open(tmp_path / "chain" / "score" / "score.jsonl.gz", "rt")}
+    from loralab.data.schemas import Document
+
+    ranker = build_ranker(ranker_config("bi-encoder", model="minilm", max_length=128))
+    for group in groups:
+        row = scored[group.query_id]
+        assert len(row["docs"]) == 6 and group.teacher[0] == max(row["teacher"])  # positive: the teacher's top
+        docs = [Document(str(i), text) for i, text in enumerate([group.positive, *group.negatives])]
+        assert ranker.score(group.query, docs) == pytest.approx(group.teacher, abs=1e-5)
+
+    grown = run_chain(chain_config({**raw, "query_log": {"path": str(log), "sample": 3}}))
+    assert grown["score"]["resumed_rows"] == 2 and grown["groups"]["kept"] == 3
+    log.write_text('{"_id": "1", "text": "what is a flea"}\n{"_id": "1", "text": "fleas"}\n')
+    with pytest.raises(DataError, match=r"log.jsonl:2: query id '1' appears twice"):
+        run_chain(chain_config({**raw, "out": str(tmp_path / "other")}))

@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from loralab.data.schemas import Document
 from loralab.artifacts.load import load
 from loralab.models.batching import length_sorted_batches, mean_pool
-from loralab.rankers.base import distinct_rows
+from loralab.rankers.base import DocumentCache, distinct_rows
 
 
 @dataclass
@@ -25,6 +25,7 @@ class BiEncoderConfig:
     dtype: str = "float32"
     query_prefix: str = ""  # e.g. "query: " for e5 models
     document_prefix: str = ""  # e.g. "passage: "
+    document_cache: int = 200_000  # document vectors kept between calls (0: none); 3 KB each at 768 dims
 
 
 class BiEncoderRanker:
@@ -36,6 +37,7 @@ class BiEncoderRanker:
         loaded = load(config.model, head="encoder", dtype=config.dtype)
         self.tokenizer, self.model = loaded.tokenizer, loaded.model
         self.model_size_bytes = loaded.size_bytes
+        self.documents = DocumentCache(config.document_cache)
 
     @torch.inference_mode()
     def encode(self, texts: Sequence[str], show_progress: bool = False) -> torch.Tensor:
@@ -52,10 +54,13 @@ class BiEncoderRanker:
         return self.score_pairs([query] * len(docs), docs)
 
     def score_pairs(self, queries: Sequence[str], docs: Sequence[Document]) -> list[float]:
-        """One cosine per (queries[i], docs[i]); each distinct query and each distinct document is encoded once
-        (a batch of several queries' candidates from one corpus repeats documents)."""
+        """One cosine per (queries[i], docs[i]); each distinct query is encoded once per call, each distinct
+        document once per ranker (`document_cache`)."""
+        if not docs:
+            return []
         query_texts, rows = distinct_rows(list(queries))
         doc_texts, cols = distinct_rows([doc.full_text for doc in docs])
         q = self.encode([self.config.query_prefix + text for text in query_texts])
-        d = self.encode([self.config.document_prefix + text for text in doc_texts])
+        prefix = self.config.document_prefix
+        d = torch.stack(self.documents.rows(doc_texts, lambda texts: self.encode([prefix + t for t in texts])))
         return (d[torch.tensor(cols, dtype=torch.long)] * q[torch.tensor(rows, dtype=torch.long)]).sum(dim=-1).tolist()

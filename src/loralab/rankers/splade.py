@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from loralab.artifacts.load import load
 from loralab.data.schemas import Document
 from loralab.models.batching import length_sorted_batches
-from loralab.rankers.base import distinct_rows
+from loralab.rankers.base import DocumentCache, distinct_rows
 
 
 @dataclass
@@ -28,6 +28,7 @@ class SpladeConfig:
     max_length: int = 256
     batch_size: int = 16  # the logits are (batch, tokens, vocab): 16 x 256 x 30,522 floats is 0.5 GB
     dtype: str = "float32"
+    document_cache: int = 200_000  # document vectors kept between calls (0: none); sparse, ~1-2 KB each
 
 
 def splade_pool(logits: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -50,6 +51,7 @@ class SpladeRanker:
         loaded = load(config.model, head="masked-lm", dtype=config.dtype)
         self.tokenizer, self.model = loaded.tokenizer, loaded.model
         self.model_size_bytes = loaded.size_bytes
+        self.documents = DocumentCache(config.document_cache)
 
     @property
     def vocab_size(self) -> int:
@@ -77,9 +79,15 @@ class SpladeRanker:
         return self.score_pairs([query] * len(docs), docs)
 
     def score_pairs(self, queries: Sequence[str], docs: Sequence[Document]) -> list[float]:
-        """One dot product per (queries[i], docs[i]); each distinct query and document is encoded once."""
+        """One dot product per (queries[i], docs[i]); each distinct query is encoded once per call, each distinct
+        document once per ranker (`document_cache`)."""
+        from scipy import sparse
+
+        if not docs:
+            return []
         query_texts, rows = distinct_rows(list(queries))
         doc_texts, cols = distinct_rows([doc.full_text for doc in docs])
-        q, d = self.encode(query_texts), self.encode(doc_texts)
+        q = self.encode(query_texts)
+        d = sparse.vstack(self.documents.rows(doc_texts, self.encode), format="csr", dtype=np.float32)
         rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
         return np.asarray(d[cols].multiply(q[rows]).sum(axis=1)).ravel().astype(float).tolist()

@@ -16,7 +16,7 @@ from loralab.tasks.rerank.labelfree.steps import StepFolder
 
 
 def step_folder(config: ChainConfig, step: str) -> StepFolder:
-    return StepFolder(config.folder, step, config.step_key(step), config.passages)
+    return StepFolder(config.folder, step, config.step_key(step), config.sample_size)
 
 
 _RUNNERS = {"generate": ("generate", "generate_queries"), "mine": ("mine", "mine_candidates"),

@@ -42,6 +42,16 @@ class HoldoutConfig:
 
 
 @dataclass
+class QueryLogConfig:
+    """Real, unlabeled queries instead of generated ones: a JSONL(.gz) file of {_id, text} rows (BEIR's queries
+    layout), e.g. a search log. `sample` queries are drawn (seeded); none has a source passage, so a group's
+    positive is the teacher's top candidate and the student learns the teacher's margins below it."""
+
+    path: str
+    sample: int = 1000
+
+
+@dataclass
 class MiningConfig:
     bm25: int = 20  # BM25 top-N candidates per query (the source passage excluded)
     dense: int = 10  # dense top-N (dense_model), merged after BM25's without duplicates
@@ -57,6 +67,7 @@ class ChainConfig:
     seed: int = 42
     holdout: HoldoutConfig | None = None
     generator: QueryGenConfig = field(default_factory=QueryGenConfig)
+    query_log: QueryLogConfig | None = None  # set: queries come from this file, the generator is not used
     mining: MiningConfig = field(default_factory=MiningConfig)
     # any ranker spec {ranker: kind, **options}; an ensemble fuses several, calibrated per query
     teacher: dict[str, Any] = field(default_factory=lambda: {"ranker": "splade", "model": "splade-tiny"})
@@ -67,6 +78,8 @@ class ChainConfig:
     def __post_init__(self):
         if self.passages < 1 or self.negatives < 1 or self.keep_top < 1:
             raise ConfigError("passages, negatives and keep_top must be >= 1")
+        if self.query_log and self.query_log.sample < 1:
+            raise ConfigError("query_log sample must be >= 1")
         if self.mining.bm25 + self.mining.dense < self.negatives:
             raise ConfigError(f"mining finds at most {self.mining.bm25 + self.mining.dense} candidates per query, "
                               f"fewer than negatives={self.negatives}")
@@ -79,6 +92,11 @@ class ChainConfig:
     def folder(self) -> Path:
         return Path(self.out)
 
+    @property
+    def sample_size(self) -> int:
+        """How many queries the chain starts from: sampled log queries, or sampled passages (one query each)."""
+        return self.query_log.sample if self.query_log else self.passages
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -86,8 +104,11 @@ class ChainConfig:
         """A hash of the settings `step` and the steps before it depend on. Not `out`, and not `passages`: a
         larger sample extends a smaller one, so a step redone for more passages keeps the rows it has."""
         parts = {"corpus": self.corpus, "seed": self.seed,
-                 "holdout": dataclasses.asdict(self.holdout) if self.holdout else None,
-                 "generator": dataclasses.asdict(self.generator)}
+                 "holdout": dataclasses.asdict(self.holdout) if self.holdout else None}
+        if self.query_log:  # the log's path, not its sample size (which grows like `passages`)
+            parts["query_log"] = self.query_log.path
+        else:
+            parts["generator"] = dataclasses.asdict(self.generator)
         if STEPS.index(step) >= 1:
             parts["mining"] = dataclasses.asdict(self.mining)
         if STEPS.index(step) >= 2:
@@ -112,7 +133,8 @@ def _typed(cls, raw: Any, where: str):
 
 def chain_config(raw: dict[str, Any], where: str = "chain config") -> ChainConfig:
     raw = dict(raw)
-    for key, cls in (("generator", QueryGenConfig), ("mining", MiningConfig), ("holdout", HoldoutConfig)):
+    for key, cls in (("generator", QueryGenConfig), ("mining", MiningConfig), ("holdout", HoldoutConfig),
+                     ("query_log", QueryLogConfig)):
         if raw.get(key) is not None:
             raw[key] = _typed(cls, raw[key], f"{where}: {key}")
     config = _typed(ChainConfig, raw, where)

@@ -1,13 +1,18 @@
-"""Step 1: an LLM writes the query each sampled passage answers (greedy, few-shot template `querygen`)."""
+"""Step 1: an LLM writes the query each sampled passage answers (greedy, few-shot template `querygen`), or the
+queries are sampled from a log of real, unlabeled queries (`query_log`)."""
 
 from __future__ import annotations
 
+import random
 import re
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
+from loralab.data.jsonl import iter_jsonl, require_str
 from loralab.data.schemas import Document
+from loralab.errors import DataError
 from loralab.progress import report
 from loralab.rankers.prompt.rankers import make_backend, truncate_words
 from loralab.rankers.prompt.templates import load_template
@@ -36,7 +41,37 @@ def clean_query(row: dict[str, Any], config: QueryGenConfig) -> tuple[str | None
     return line, None
 
 
+def read_query_log(path: Path) -> dict[str, str]:
+    """{query id: text} of a JSONL(.gz) file of {_id, text} rows; a repeated text is kept once (first id)."""
+    queries, seen = {}, set()
+    for lineno, row in iter_jsonl(path):
+        qid, text = require_str(row, "_id", path, lineno), " ".join(require_str(row, "text", path, lineno).split())
+        if qid in queries:
+            raise DataError(f"{path}:{lineno}: query id '{qid}' appears twice")
+        if text.lower() not in seen:
+            seen.add(text.lower())
+            queries[qid] = text
+    if not queries:
+        raise DataError(f"{path}: no queries (expected JSONL rows {{\"_id\": ..., \"text\": ...}})")
+    return queries
+
+
+def sample_log_queries(config: ChainConfig, step: StepFolder) -> dict[str, Any]:
+    """The first `query_log.sample` queries of a seeded shuffle of the log (a larger sample extends a smaller)."""
+    log = config.query_log
+    queries = read_query_log(Path(log.path))
+    ids = sorted(queries)
+    random.Random(config.seed).shuffle(ids)
+    rows = [{"query_id": f"log-{qid}", "passage_id": None, "query": queries[qid], "dropped": None}
+            for qid in ids[: log.sample]]
+    summary = {"query_log": log.path, "log_queries": len(queries), "queries": len(rows), "resumed_rows": 0}
+    step.finish(rows, summary)
+    return summary
+
+
 def generate_queries(config: ChainConfig, corpus: dict[str, Document], step: StepFolder) -> dict[str, Any]:
+    if config.query_log:
+        return sample_log_queries(config, step)
     sampled = sample_passages(corpus, config.passages, config.seed)
     rows = step.resume(sampled, "passage_id")
     resumed = len(rows)

@@ -1,4 +1,5 @@
 """Step 4: keep the queries whose source passage the teacher ranks in its top `keep_top`; write training groups.
+A log query (no source passage) is always kept, with the teacher's top candidate as its positive.
 
 A kept query becomes one group: the source passage as positive, `negatives` candidates drawn (seeded, in
 mining order) from its BM25 and dense candidates, and the teacher's score of each. Soft scores matter here: a
@@ -24,21 +25,27 @@ def source_rank(teacher: list[float]) -> int:
 def make_groups(config: ChainConfig, corpus: dict[str, Document], step: StepFolder) -> dict[str, Any]:
     from loralab.tasks.rerank.labelfree.chain import step_folder
 
-    queries = {r["query_id"]: r["query"] for r in step_folder(config, "mine").rows()}
+    mined = {r["query_id"]: r for r in step_folder(config, "mine").rows()}
     rows, ranks = [], Counter()
     for scored in step_folder(config, "score").rows():
-        rank = source_rank(scored["teacher"])
-        ranks[min(rank, config.keep_top + 1)] += 1
-        if rank > config.keep_top or len(scored["docs"]) < config.negatives + 1:
+        teacher, docs = scored["teacher"], scored["docs"]
+        if mined[scored["query_id"]]["passage_id"] is None:
+            # a log query has no source: its positive is the teacher's top candidate (the margins carry the rest)
+            positive = max(range(len(docs)), key=teacher.__getitem__)
+            ranks["log query"] += 1
+        else:
+            positive, rank = 0, source_rank(teacher)
+            ranks[f"rank {rank}" if rank <= config.keep_top else f"rank > {config.keep_top}"] += 1
+            if rank > config.keep_top:
+                continue
+        if len(docs) < config.negatives + 1:
             continue
         rng = random.Random(f"{config.seed}:{scored['query_id']}")
-        picked = sorted(rng.sample(range(1, len(scored["docs"])), config.negatives))
-        doc = lambda i: {"_id": scored["docs"][i], "text": corpus[scored["docs"][i]].full_text}  # noqa: E731
-        rows.append({"query_id": scored["query_id"], "query": queries[scored["query_id"]], "positive": doc(0),
-                     "negatives": [doc(i) for i in picked],
-                     "teacher_scores": [scored["teacher"][i] for i in (0, *picked)]})
-    summary = {"scored": sum(ranks.values()), "kept": len(rows),
-               "source_rank": {("rank > %d" % config.keep_top if r > config.keep_top else f"rank {r}"): n
-                               for r, n in sorted(ranks.items())}}
+        picked = sorted(rng.sample([i for i in range(len(docs)) if i != positive], config.negatives))
+        doc = lambda i: {"_id": docs[i], "text": corpus[docs[i]].full_text}  # noqa: E731
+        rows.append({"query_id": scored["query_id"], "query": mined[scored["query_id"]]["query"],
+                     "positive": doc(positive), "negatives": [doc(i) for i in picked],
+                     "teacher_scores": [teacher[i] for i in (positive, *picked)]})
+    summary = {"scored": sum(ranks.values()), "kept": len(rows), "source_rank": dict(sorted(ranks.items()))}
     step.finish(rows, summary)
     return summary

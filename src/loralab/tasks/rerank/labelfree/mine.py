@@ -1,4 +1,4 @@
-"""Step 2: candidate negatives for each generated query, BM25's top then a dense encoder's, never the source.
+"""Step 2: candidates for each query, BM25's top then a dense encoder's, never a generated query's source.
 
 The dense encoder's candidates fill up to `bm25 + dense` when BM25 matches fewer passages than asked."""
 
@@ -58,6 +58,6 @@ def mine_candidates(config: ChainConfig, corpus: dict[str, Document], step: Step
                      "candidates": lexical + semantic, "from_bm25": len(lexical)})
     summary = {"queries": len(rows), "candidates_per_query": round(float(np.mean([len(r["candidates"]) for r in rows])), 2)
                if rows else 0, "source_in_bm25_top": sum(r["passage_id"] in bm25.get(r["query_id"], [])[: mining.bm25 + 1]
-                                                          for r in rows), "seconds": round(time.perf_counter() - began, 1)}
+                                                          for r in rows if r["passage_id"]), "seconds": round(time.perf_counter() - began, 1)}
     step.finish(rows, summary)
     return summary

@@ -55,7 +55,7 @@ def score_candidates(config: ChainConfig, corpus: dict[str, Document], step: Ste
     for start in range(0, len(todo), config.teacher_batch):
         report(len(done) + start, len(mined), "query")
         chunk = todo[start : start + config.teacher_batch]
-        ids = [[m["passage_id"], *m["candidates"]] for m in chunk]
+        ids = [[m["passage_id"], *m["candidates"]] if m["passage_id"] else m["candidates"] for m in chunk]
         docs = [[corpus[d] for d in row] for row in ids]
         began = time.perf_counter()
         scores = [_score(r, [m["query"] for m in chunk], docs) for r in rankers]
