@@ -3,9 +3,13 @@
 Each ranker re-ranks the BM25 top-100 of the first --queries DL19 queries (warmed up on the first query, then
 best of --rounds passes), exactly as `loralab rerank` calls it (`Ranker.score` per query). Prints pairs/s and
 each ranker's speed as a multiple of the first one (the teacher). Ratios from one run on one machine.
+A bi-encoder or SPLADE teacher re-encodes every passage on every pass (`document_cache=0`): its later passes
+would otherwise only look vectors up, which is a different system (a precomputed index), not a re-ranker.
+A cross-encoder spec may end in @QUANT (e.g. @int8-dynamic): quantized after loading, as `-o quantize=` does.
 Usage: python benchmarks/student_vs_teacher.py --ranker teacher=bi-encoder:mpnet \
            --ranker student=cross-encoder:experiments/labelfree-dl19/student-fold0 \
-           --ranker student-int8=cross-encoder:quant/student-int8 [--queries 8] [--json out.json]
+           --ranker student-int8=cross-encoder:experiments/labelfree-dl19/student-fold0@int8-dynamic \
+           [--queries 8] [--json out.json]
 """
 
 from __future__ import annotations
@@ -24,7 +28,11 @@ from loralab.rankers.registry import build_ranker, ranker_config
 
 def measure(spec: str, queries: list[tuple[str, list]], rounds: int) -> dict:
     kind, _, model = spec.partition(":")
-    ranker = build_ranker(ranker_config(kind, model=model, max_length=256))
+    model, _, quantize = model.partition("@")
+    options = {"quantize": quantize} if quantize else {}
+    if kind in ("bi-encoder", "splade"):
+        options["document_cache"] = 0
+    ranker = build_ranker(ranker_config(kind, model=model, max_length=256, **options))
     ranker.score(*queries[0])  # warm-up: kernel creation is a one-off cost
     best = float("inf")
     for _ in range(rounds):
