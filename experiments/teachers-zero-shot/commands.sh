@@ -11,3 +11,9 @@ loralab rerank --dataset trec-dl-2019 --ranker splade --out runs/splade-dl19.tre
 loralab eval --task rerank --data trec-dl-2019 --run runs/mpnet-dl19.trec --json
 # SciFact test, 300 claims, the bm25s top-100 (30,000 pairs; SPLADE-tiny ~21 min here, mpnet left out):
 loralab compare --config experiments/teachers-zero-shot/scifact.yaml --out reports/teachers-scifact
+# The ensemble (mpnet + SPLADE-tiny, z-score per query) on DL19 (~13 min here):
+loralab compare --config experiments/teachers-zero-shot/dl19-ensemble.yaml --out reports/teachers-dl19-ensemble
+cp reports/teachers-dl19-ensemble/{report.md,results.json} experiments/teachers-zero-shot/dl19-ensemble/
+# SciFact: mpnet, SPLADE-tiny and their ensemble, each member scoring the 30,000 pairs once, each of the 5,074
+# distinct abstracts encoded once (document_cache); writes scifact-teachers.json:
+python experiments/teachers-zero-shot/scifact_teachers.py

@@ -25,6 +25,30 @@ def test_bi_encoder_scores_are_cosines_in_input_order(tiny_bert):
     assert scores[:4] == pytest.approx(singles, abs=1e-5)  # batching/padding/sorting change nothing
 
 
+def _count_encoded(ranker) -> list[str]:
+    """Wrap the ranker's real `encode` to record every text it encodes."""
+    seen, encode = [], ranker.encode
+    ranker.encode = lambda texts, **kw: (seen.extend(texts), encode(texts, **kw))[1]
+    return seen
+
+
+@pytest.mark.parametrize("limit", [100, 2, 0])
+def test_bi_encoder_encodes_each_document_once_across_queries(tiny_bert, limit):
+    cached = build_ranker(ranker_config("bi-encoder", model=str(tiny_bert), document_cache=limit))
+    fresh = build_ranker(ranker_config("bi-encoder", model=str(tiny_bert), document_cache=0))
+    seen = _count_encoded(cached)
+    first = cached.score("flea life cycle", DOCS)
+    second = cached.score("short texts", DOCS[1:] + [Document("e", "new text")])
+    assert first == pytest.approx(fresh.score("flea life cycle", DOCS), abs=1e-6)
+    assert second == pytest.approx(fresh.score("short texts", DOCS[1:] + [Document("e", "new text")]), abs=1e-6)
+    documents = [t for t in seen if t not in ("flea life cycle", "short texts")]
+    assert len(cached.documents.vectors) <= limit
+    if limit >= len(DOCS) + 1:
+        assert sorted(documents) == sorted({d.full_text for d in DOCS} | {"new text"})  # each once
+    else:  # a full cache stops growing; documents it does not hold are encoded again, with the same vectors
+        assert len(documents) > len(DOCS)
+
+
 def test_bi_encoder_respects_max_length(tiny_bert):
     ranker = build_ranker(ranker_config("bi-encoder", model=str(tiny_bert), max_length=8))
     long_a = Document("x", "one two three four five six seven eight nine ten")

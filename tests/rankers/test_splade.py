@@ -44,6 +44,17 @@ def test_vectors_are_sparse_non_negative_and_independent_of_batching(tiny_mlm):
     assert scores == pytest.approx([float(q.multiply(v).sum()) for v in vectors], rel=1e-5)
 
 
+def test_splade_encodes_each_document_once_across_queries(tiny_mlm):
+    ranker = build_ranker(ranker_config("splade", model=str(tiny_mlm)))
+    fresh = build_ranker(ranker_config("splade", model=str(tiny_mlm), document_cache=0))
+    seen, encode = [], ranker.encode
+    ranker.encode = lambda texts, **kw: (seen.extend(texts), encode(texts, **kw))[1]
+    assert ranker.score("fleas", DOCS) == pytest.approx(fresh.score("fleas", DOCS), rel=1e-5)
+    assert ranker.score("cats", DOCS[::-1]) == pytest.approx(fresh.score("cats", DOCS[::-1]), rel=1e-5)
+    assert sorted(t for t in seen if t not in ("fleas", "cats")) == sorted(d.full_text for d in DOCS)
+    assert ranker.score("fleas", []) == []
+
+
 def test_pooling_is_the_max_over_real_tokens_of_log1p_relu():
     import torch
 

@@ -180,6 +180,7 @@ def test_bi_encoder_server_returns_library_cosines(tiny_bert):
     got = {x["index"]: x["score"] for x in r.json()}
     assert got == pytest.approx(dict(enumerate(want)), abs=1e-5)  # cosines are not squashed
     assert [x["index"] for x in r.json()] == best_first(want)
+    assert not models.ranker.documents.vectors  # a server keeps no document vectors between requests
 
 
 def _metric(server, name: str) -> float:

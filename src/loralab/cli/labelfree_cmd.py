@@ -15,7 +15,8 @@ def labelfree(
     chain: Path = typer.Argument(..., help="the chain config (YAML: corpus, out, passages, generator, teacher, ...)"),
     until: Optional[str] = typer.Option(None, help="stop after this step: generate, mine, score or groups"),
     out: Optional[str] = typer.Option(None, help="the chain folder (default: the config's out)"),
-    passages: Optional[int] = typer.Option(None, help="passages to write a query for (default: the config's)"),
+    passages: Optional[int] = typer.Option(None, help="passages to write a query for (default: the config's; a "
+                                           "chain with query_log samples query_log.sample log queries instead)"),
 ) -> None:
     """Generate queries, mine negatives, score them with a teacher, write training groups (cached, resumable)."""
     from loralab.tasks.rerank.labelfree.chain import run_chain

@@ -52,6 +52,10 @@ class ServeModels:
         config = ranker_config(ranker_kind, **{**sizes, **(ranker_options or {}), "model": model})
         if ranker_kind == "cross-encoder":
             config.allow_untrained_head = tolerate_random_head
+        if hasattr(config, "document_cache"):
+            # no document vectors kept between requests: a server sees ever new texts (a cache without eviction
+            # only grows), and it swaps adapters on the model between batches (a vector from one is wrong for another)
+            config.document_cache = 0
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the untrained-head case is decided below, not warned about
             ranker = build_ranker(config)

@@ -63,7 +63,7 @@ class MiningConfig:
 class ChainConfig:
     corpus: str  # a dataset name or BEIR folder: only its corpus is read, never its queries or qrels
     out: str
-    passages: int = 200  # passages sampled (seeded) from the corpus, one query each
+    passages: int = 200  # passages sampled (seeded) from the corpus, one query each (unused with query_log)
     seed: int = 42
     holdout: HoldoutConfig | None = None
     generator: QueryGenConfig = field(default_factory=QueryGenConfig)
