@@ -18,3 +18,6 @@ loralab train --method full --model merged/qat-base --out runs/qat-control $TRAI
 python benchmarks/qat_ablation.py --model merged/qat-base --qat runs/qat-int4 --qat runs/qat-int8 --dataset scifact --limit 300 --limit-candidates 30 --max-length 192 --out reports/qat-scifact
 # the control rows were added in a second run that reused the first seven (as recorded):
 python benchmarks/qat_ablation.py --model merged/qat-base --qat runs/qat-int4 --qat runs/qat-int8 --control runs/qat-control --dataset scifact --limit 300 --limit-candidates 30 --max-length 192 --out reports/qat-scifact --reuse reports/qat-scifact
+
+# Addendum: post-training int8-dynamic with per-channel weight scales on the starting model and the control
+python experiments/qat-scifact/per_channel.py merged/qat-base=fp32 "$PWD/runs/qat-control/model=fine-tuned without QAT"
