@@ -77,9 +77,12 @@ def test_cross_encoder_from_plain_encoder_is_refused_unless_allowed(tiny_bert):
 def test_rerank_dataset_covers_every_candidate(tiny_bert, beir_folder):
     data = load_rerank_dataset(beir_folder)
     ranker = build_ranker(ranker_config("bi-encoder", model=str(tiny_bert)))
+    seen = _count_encoded(ranker)
     ranking, latency = rerank_dataset(ranker, data, show_progress=False)
     assert set(ranking.scores["q1"]) == {"d1", "d2", "d3"}
     assert latency.num_queries == 2 and latency.num_pairs == 5  # the untimed warm-up query is not counted
+    first = [data.corpus[d].full_text for d in ranking.scores[data.candidates.query_ids[0]]]
+    assert all(seen.count(text) == 2 for text in first)  # the timed pass encodes the warm-up query's documents again
     assert latency.p95_ms >= latency.p50_ms > 0 and latency.warmup_seconds > 0
 
 

@@ -35,6 +35,9 @@ def rerank_dataset(ranker: Ranker, dataset: RerankDataset, show_progress: bool =
         start = time.perf_counter()
         ranker.score(dataset.queries[qids[0]], candidates(qids[0])[1])
         warmup = time.perf_counter() - start
+        for part in (ranker, *getattr(ranker, "members", ())):  # an ensemble's members keep their own
+            if hasattr(part, "documents"):  # else the timed pass would find the warm-up query's documents encoded
+                part.documents.vectors.clear()
     for done, qid in enumerate(tqdm(qids, desc=f"rerank {ranker.name}", unit="query", disable=not show_progress)):
         report(done, len(qids), "query")
         docids, docs = candidates(qid)
