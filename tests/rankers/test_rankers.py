@@ -6,6 +6,7 @@ from loralab.data.schemas import Document
 from loralab.errors import ConfigError, UnknownNameError, UntrainedHeadError
 from loralab.rankers.registry import build_ranker, ranker_config
 from loralab.rankers.rerank import rerank_dataset
+from ranker_support import count_encoded
 
 DOCS = [
     Document("a", "short"),
@@ -25,18 +26,11 @@ def test_bi_encoder_scores_are_cosines_in_input_order(tiny_bert):
     assert scores[:4] == pytest.approx(singles, abs=1e-5)  # batching/padding/sorting change nothing
 
 
-def _count_encoded(ranker) -> list[str]:
-    """Wrap the ranker's real `encode` to record every text it encodes."""
-    seen, encode = [], ranker.encode
-    ranker.encode = lambda texts, **kw: (seen.extend(texts), encode(texts, **kw))[1]
-    return seen
-
-
 @pytest.mark.parametrize("limit", [100, 2, 0])
 def test_bi_encoder_encodes_each_document_once_across_queries(tiny_bert, limit):
     cached = build_ranker(ranker_config("bi-encoder", model=str(tiny_bert), document_cache=limit))
     fresh = build_ranker(ranker_config("bi-encoder", model=str(tiny_bert), document_cache=0))
-    seen = _count_encoded(cached)
+    seen = count_encoded(cached)
     first = cached.score("flea life cycle", DOCS)
     second = cached.score("short texts", DOCS[1:] + [Document("e", "new text")])
     assert first == pytest.approx(fresh.score("flea life cycle", DOCS), abs=1e-6)
@@ -77,7 +71,7 @@ def test_cross_encoder_from_plain_encoder_is_refused_unless_allowed(tiny_bert):
 def test_rerank_dataset_covers_every_candidate(tiny_bert, beir_folder):
     data = load_rerank_dataset(beir_folder)
     ranker = build_ranker(ranker_config("bi-encoder", model=str(tiny_bert)))
-    seen = _count_encoded(ranker)
+    seen = count_encoded(ranker)
     ranking, latency = rerank_dataset(ranker, data, show_progress=False)
     assert set(ranking.scores["q1"]) == {"d1", "d2", "d3"}
     assert latency.num_queries == 2 and latency.num_pairs == 5  # the untimed warm-up query is not counted

@@ -9,6 +9,7 @@ from loralab.data.schemas import Document
 from loralab.models.packaged import PACKAGED
 from loralab.rankers.registry import build_ranker, ranker_config
 from loralab.tasks.rerank.evaluate import load_task_dataset, run_ranker
+from ranker_support import count_encoded
 
 DOCS = [
     Document("a", "short"),
@@ -47,8 +48,7 @@ def test_vectors_are_sparse_non_negative_and_independent_of_batching(tiny_mlm):
 def test_splade_encodes_each_document_once_across_queries(tiny_mlm):
     ranker = build_ranker(ranker_config("splade", model=str(tiny_mlm)))
     fresh = build_ranker(ranker_config("splade", model=str(tiny_mlm), document_cache=0))
-    seen, encode = [], ranker.encode
-    ranker.encode = lambda texts, **kw: (seen.extend(texts), encode(texts, **kw))[1]
+    seen = count_encoded(ranker)
     assert ranker.score("fleas", DOCS) == pytest.approx(fresh.score("fleas", DOCS), rel=1e-5)
     assert ranker.score("cats", DOCS[::-1]) == pytest.approx(fresh.score("cats", DOCS[::-1]), rel=1e-5)
     assert sorted(t for t in seen if t not in ("fleas", "cats")) == sorted(d.full_text for d in DOCS)
