@@ -286,3 +286,36 @@ def test_a_query_log_replaces_generation_and_the_teachers_top_candidate_is_the_p
     log.write_text('{"_id": "1", "text": "what is a flea"}\n{"_id": "1", "text": "fleas"}\n')
     with pytest.raises(DataError, match=r"log.jsonl:2: query id '1' appears twice"):
         run_chain(chain_config({**raw, "out": str(tmp_path / "other")}))
+
+
+@pytest.mark.slow
+def test_a_judged_query_log_keeps_its_label_as_the_positive_and_never_draws_an_unjudged_query(tmp_path):
+    from loralab.tasks.rerank.labelfree.chain import run_chain
+    from loralab.tasks.rerank.labelfree.config import chain_config
+
+    folder = _corpus_folder(tmp_path)
+    ids = sorted(json.loads(line)["_id"] for line in (folder / "corpus.jsonl").read_text().splitlines())
+    log = tmp_path / "log.jsonl"
+    log.write_text('{"_id": "1", "text": "what is a flea"}\n{"_id": "2", "text": "What is a flea"}\n'
+                   '{"_id": "3", "text": "cost of concrete floors"}\n{"_id": "4", "text": "who wrote hamlet"}\n'
+                   '{"_id": "5", "text": "how long do cats sleep"}\n')
+    qrels = tmp_path / "train.tsv"  # 2 repeats 1's text: its document joins 1's; 3 has no relevant one; 4 is unjudged
+    qrels.write_text(f"query-id\tcorpus-id\tscore\n1\t{ids[3]}\t1\n1\t{ids[5]}\t1\n2\t{ids[7]}\t1\n3\t{ids[2]}\t0\n"
+                     f"5\t{ids[9]}\t2\n")
+    raw = {"corpus": str(folder), "out": str(tmp_path / "chain"), "negatives": 3,
+           "query_log": {"path": str(log), "qrels": str(qrels), "sample": 10},
+           "mining": {"bm25": 4, "dense": 2, "dense_model": "minilm", "max_length": 128},
+           "teacher": {"ranker": "bi-encoder", "model": "minilm", "max_length": 128}}
+    summaries = run_chain(chain_config(raw))
+    assert summaries["generate"]["queries"] == 2 and summaries["groups"]["source_rank"] == {"judged query": 2}
+    scored = {json.loads(line)["query_id"]: json.loads(line)
+              for line in gzip.open(tmp_path / "chain" / "score" / "score.jsonl.gz", "rt")}
+    assert set(scored) == {"log-1", "log-5"}
+    assert scored["log-1"]["docs"][0] == ids[3] and scored["log-5"]["docs"][0] == ids[9]  # the label, first
+    assert not {ids[5], ids[7]} & set(scored["log-1"]["docs"][1:])  # another relevant document is no negative
+    groups = [json.loads(line) for line in gzip.open(tmp_path / "chain" / "groups" / "groups.jsonl.gz", "rt")]
+    assert {g["query_id"]: g["positive"]["_id"] for g in groups} == {"log-1": ids[3], "log-5": ids[9]}
+
+    qrels.write_text(qrels.read_text() + f"99\t{ids[1]}\t1\n")
+    with pytest.raises(DataError, match=r"train.tsv: 1 judged queries are not in the query log \(e.g. '99'\)"):
+        run_chain(chain_config({**raw, "out": str(tmp_path / "other")}))

@@ -45,10 +45,13 @@ class HoldoutConfig:
 class QueryLogConfig:
     """Real, unlabeled queries instead of generated ones: a JSONL(.gz) file of {_id, text} rows (BEIR's queries
     layout), e.g. a search log. `sample` queries are drawn (seeded); none has a source passage, so a group's
-    positive is the teacher's top candidate and the student learns the teacher's margins below it."""
+    positive is the teacher's top candidate and the student learns the teacher's margins below it.
+    With `qrels` (a TREC or BEIR qrels file) only the judged queries are drawn, and each group's positive is a
+    judged relevant document: training queries with labels, e.g. SciFact's 809 training claims."""
 
     path: str
     sample: int = 1000
+    qrels: str | None = None
 
 
 @dataclass
@@ -107,6 +110,8 @@ class ChainConfig:
                  "holdout": dataclasses.asdict(self.holdout) if self.holdout else None}
         if self.query_log:  # the log's path, not its sample size (which grows like `passages`)
             parts["query_log"] = self.query_log.path
+            if self.query_log.qrels:  # only when set: the keys of chains made before this option stay valid
+                parts["query_log_qrels"] = self.query_log.qrels
         else:
             parts["generator"] = dataclasses.asdict(self.generator)
         if STEPS.index(step) >= 1:

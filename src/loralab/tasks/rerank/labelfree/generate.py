@@ -41,37 +41,70 @@ def clean_query(row: dict[str, Any], config: QueryGenConfig) -> tuple[str | None
     return line, None
 
 
-def read_query_log(path: Path) -> dict[str, str]:
-    """{query id: text} of a JSONL(.gz) file of {_id, text} rows; a repeated text is kept once (first id)."""
-    queries, seen = {}, set()
+def read_query_log(path: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """({query id: text}, {id of a repeated text: the id kept for it}) of a JSONL(.gz) file of {_id, text} rows;
+    a repeated text is kept once, under its first id."""
+    queries, first, repeats = {}, {}, {}
     for lineno, row in iter_jsonl(path):
         qid, text = require_str(row, "_id", path, lineno), " ".join(require_str(row, "text", path, lineno).split())
-        if qid in queries:
+        if qid in queries or qid in repeats:
             raise DataError(f"{path}:{lineno}: query id '{qid}' appears twice")
-        if text.lower() not in seen:
-            seen.add(text.lower())
+        if text.lower() in first:
+            repeats[qid] = first[text.lower()]
+        else:
+            first[text.lower()] = qid
             queries[qid] = text
     if not queries:
         raise DataError(f"{path}: no queries (expected JSONL rows {{\"_id\": ..., \"text\": ...}})")
-    return queries
+    return queries, repeats
 
 
-def sample_log_queries(config: ChainConfig, step: StepFolder) -> dict[str, Any]:
-    """The first `query_log.sample` queries of a seeded shuffle of the log (a larger sample extends a smaller)."""
+def judged_relevant(path: Path, queries: dict[str, str], repeats: dict[str, str],
+                    corpus: dict[str, Document]) -> dict[str, list[str]]:
+    """{query id: its relevant documents (grade > 0) in the corpus, sorted}, for the log's judged queries; a
+    judged query whose text repeats another's adds its documents to the kept id (only if that one is judged too,
+    so an unjudged query, e.g. a test query, is never drawn)."""
+    from loralab.data.trec import read_qrels
+
+    qrels = read_qrels(path)
+    unknown = sorted(set(qrels) - set(queries) - set(repeats))
+    if unknown:
+        raise DataError(f"{path}: {len(unknown)} judged queries are not in the query log (e.g. '{unknown[0]}')")
+    relevant: dict[str, set[str]] = {}
+    for qid, judged in qrels.items():
+        kept = repeats.get(qid, qid)
+        if kept in qrels:
+            relevant.setdefault(kept, set()).update(d for d, grade in judged.items() if grade > 0 and d in corpus)
+    relevant = {q: sorted(docs) for q, docs in relevant.items() if docs}
+    if not relevant:
+        raise DataError(f"{path}: no judged query has a relevant document in the corpus")
+    return relevant
+
+
+def sample_log_queries(config: ChainConfig, corpus: dict[str, Document], step: StepFolder) -> dict[str, Any]:
+    """The first `query_log.sample` queries of a seeded shuffle of the log (a larger sample extends a smaller).
+    With qrels: only judged queries, each with its first relevant document as the group's positive."""
     log = config.query_log
-    queries = read_query_log(Path(log.path))
-    ids = sorted(queries)
+    queries, repeats = read_query_log(Path(log.path))
+    relevant = judged_relevant(Path(log.qrels), queries, repeats, corpus) if log.qrels else None
+    ids = sorted(relevant if relevant is not None else queries)
     random.Random(config.seed).shuffle(ids)
-    rows = [{"query_id": f"log-{qid}", "passage_id": None, "query": queries[qid], "dropped": None}
-            for qid in ids[: log.sample]]
+    rows = []
+    for qid in ids[: log.sample]:
+        row = {"query_id": f"log-{qid}", "passage_id": None, "query": queries[qid], "dropped": None}
+        if relevant is not None:
+            row.update(passage_id=relevant[qid][0], relevant=relevant[qid])
+        rows.append(row)
     summary = {"query_log": log.path, "log_queries": len(queries), "queries": len(rows), "resumed_rows": 0}
+    if relevant is not None:
+        summary.update(qrels=log.qrels, judged_queries=len(relevant))
     step.finish(rows, summary)
     return summary
 
 
 def generate_queries(config: ChainConfig, corpus: dict[str, Document], step: StepFolder) -> dict[str, Any]:
     if config.query_log:
-        return sample_log_queries(config, step)
+        return sample_log_queries(config, corpus, step)
     sampled = sample_passages(corpus, config.passages, config.seed)
     rows = step.resume(sampled, "passage_id")
     resumed = len(rows)

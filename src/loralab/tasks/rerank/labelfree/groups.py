@@ -1,5 +1,6 @@
 """Step 4: keep the queries whose source passage the teacher ranks in its top `keep_top`; write training groups.
-A log query (no source passage) is always kept, with the teacher's top candidate as its positive.
+A log query (no source passage) is always kept, with the teacher's top candidate as its positive; a judged log
+query (`query_log.qrels`) is always kept, with its relevant document as the positive.
 
 A kept query becomes one group: the source passage as positive, `negatives` candidates drawn (seeded, in
 mining order) from its BM25 and dense candidates, and the teacher's score of each. Soft scores matter here: a
@@ -33,6 +34,9 @@ def make_groups(config: ChainConfig, corpus: dict[str, Document], step: StepFold
             # a log query has no source: its positive is the teacher's top candidate (the margins carry the rest)
             positive = max(range(len(docs)), key=teacher.__getitem__)
             ranks["log query"] += 1
+        elif "relevant" in mined[scored["query_id"]]:
+            positive = 0  # a judged relevant document: the label, whatever the teacher thinks of it
+            ranks["judged query"] += 1
         else:
             positive, rank = 0, source_rank(teacher)
             ranks[f"rank {rank}" if rank <= config.keep_top else f"rank > {config.keep_top}"] += 1

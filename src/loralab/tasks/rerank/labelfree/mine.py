@@ -51,11 +51,13 @@ def mine_candidates(config: ChainConfig, corpus: dict[str, Document], step: Step
     rows = []
     for r in generated:
         source, qid = r["passage_id"], r["query_id"]
-        lexical = [d for d in bm25.get(qid, []) if d != source][: mining.bm25]
+        known = {source, *r.get("relevant", ())}  # a judged relevant document is never a negative
+        lexical = [d for d in bm25.get(qid, []) if d not in known][: mining.bm25]
         # the dense list fills what BM25 left: a query with few lexical matches still gets its candidates
-        semantic = [d for d in dense.get(qid, []) if d != source and d not in lexical][: mining.bm25 + mining.dense - len(lexical)]
+        semantic = [d for d in dense.get(qid, []) if d not in known and d not in lexical][: mining.bm25 + mining.dense - len(lexical)]
         rows.append({"query_id": qid, "query": r["query"], "passage_id": source,
-                     "candidates": lexical + semantic, "from_bm25": len(lexical)})
+                     "candidates": lexical + semantic, "from_bm25": len(lexical),
+                     **({"relevant": r["relevant"]} if "relevant" in r else {})})
     summary = {"queries": len(rows), "candidates_per_query": round(float(np.mean([len(r["candidates"]) for r in rows])), 2)
                if rows else 0, "source_in_bm25_top": sum(r["passage_id"] in bm25.get(r["query_id"], [])[: mining.bm25 + 1]
                                                           for r in rows if r["passage_id"]), "seconds": round(time.perf_counter() - began, 1)}
