@@ -156,6 +156,9 @@ class SoakResult:
     p99_first_ms: float  # p99 over the first window (after warm-up)
     p99_last_ms: float
     p99_ratio: float  # last / first: <= 1.5 is the target
+    p95_first_ms: float
+    p95_last_ms: float
+    p95_ratio: float  # last / first: the flatness check for short windows, where p99 is one or two requests
     rss_after_warmup_mb: float
     rss_end_mb: float
     rss_growth: float  # (end - after warm-up) / after warm-up: <= 0.10 is the target
@@ -173,7 +176,9 @@ def soak(server: ServerProcess, bodies: list[dict], rate_rps: float, seconds: fl
     first = [r for r in records if r.start < window_s]
     last = [r for r in records if r.start >= seconds - window_s]
     p_first, p_last = _p(first, 99), _p(last, 99)
+    p95_first, p95_last = _p(first, 95), _p(last, 95)
     return SoakResult(rate_rps, seconds, len(records), _statuses(records), p_first, p_last, p_last / p_first,
+                      p95_first, p95_last, p95_last / p95_first,
                       rss_start / 2**20, rss_end / 2**20, (rss_end - rss_start) / rss_start)
 
 
