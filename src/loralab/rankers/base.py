@@ -42,6 +42,9 @@ class DocumentCache:
                 self.vectors.update(fresh)
         return [self.vectors[t] if t in self.vectors else fresh[t] for t in texts]
 
+    def clear(self) -> None:
+        self.vectors.clear()
+
 
 class Ranker(Protocol):
     """Scores candidate documents for one query; higher is more relevant."""

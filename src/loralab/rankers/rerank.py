@@ -37,7 +37,7 @@ def rerank_dataset(ranker: Ranker, dataset: RerankDataset, show_progress: bool =
         warmup = time.perf_counter() - start
         for part in (ranker, *getattr(ranker, "members", ())):  # an ensemble's members keep their own
             if hasattr(part, "documents"):  # else the timed pass would find the warm-up query's documents encoded
-                part.documents.vectors.clear()
+                part.documents.clear()
     for done, qid in enumerate(tqdm(qids, desc=f"rerank {ranker.name}", unit="query", disable=not show_progress)):
         report(done, len(qids), "query")
         docids, docs = candidates(qid)
