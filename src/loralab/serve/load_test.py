@@ -158,7 +158,10 @@ class SoakResult:
     p99_ratio: float  # last / first: <= 1.5 is the target
     p95_first_ms: float
     p95_last_ms: float
-    p95_ratio: float  # last / first: the flatness check for short windows, where p99 is one or two requests
+    p95_ratio: float
+    p50_first_ms: float
+    p50_last_ms: float
+    p50_ratio: float  # last / first: the flatness check for short windows, where the tail is a few requests
     rss_after_warmup_mb: float
     rss_end_mb: float
     rss_growth: float  # (end - after warm-up) / after warm-up: <= 0.10 is the target
@@ -177,8 +180,9 @@ def soak(server: ServerProcess, bodies: list[dict], rate_rps: float, seconds: fl
     last = [r for r in records if r.start >= seconds - window_s]
     p_first, p_last = _p(first, 99), _p(last, 99)
     p95_first, p95_last = _p(first, 95), _p(last, 95)
+    p50_first, p50_last = _p(first, 50), _p(last, 50)
     return SoakResult(rate_rps, seconds, len(records), _statuses(records), p_first, p_last, p_last / p_first,
-                      p95_first, p95_last, p95_last / p95_first,
+                      p95_first, p95_last, p95_last / p95_first, p50_first, p50_last, p50_last / p50_first,
                       rss_start / 2**20, rss_end / 2**20, (rss_end - rss_start) / rss_start)
 
 
