@@ -319,3 +319,25 @@ def test_a_judged_query_log_keeps_its_label_as_the_positive_and_never_draws_an_u
     qrels.write_text(qrels.read_text() + f"99\t{ids[1]}\t1\n")
     with pytest.raises(DataError, match=r"train.tsv: 1 judged queries are not in the query log \(e.g. '99'\)"):
         run_chain(chain_config({**raw, "out": str(tmp_path / "other")}))
+
+
+def test_graded_qrels_count_a_document_relevant_from_the_query_logs_relevance_level(tmp_path):
+    from loralab.data.schemas import Document
+    from loralab.tasks.rerank.labelfree.config import chain_config
+    from loralab.tasks.rerank.labelfree.generate import judged_relevant
+
+    corpus = {d: Document(id=d, text=f"passage {d}") for d in ("a", "b", "c")}
+    qrels = tmp_path / "qrels.txt"  # TREC layout, graded as in TREC DL: 1 related, 2 and 3 relevant
+    qrels.write_text("q1 0 a 1\nq1 0 b 2\nq2 0 c 1\nq3 0 c 3\n")
+    queries = {"q1": "one", "q2": "two", "q3": "three"}
+    assert judged_relevant(qrels, queries, {}, corpus) == {"q1": ["a", "b"], "q2": ["c"], "q3": ["c"]}
+    assert judged_relevant(qrels, queries, {}, corpus, relevance_level=2) == {"q1": ["b"], "q3": ["c"]}
+    with pytest.raises(DataError, match="no judged query has a document of grade >= 4"):
+        judged_relevant(qrels, queries, {}, corpus, relevance_level=4)
+
+    raw = {"corpus": "scifact", "out": str(tmp_path / "chain"), "query_log": {"path": "log.jsonl", "qrels": str(qrels)}}
+    level_1 = chain_config(raw).step_key("generate")
+    assert chain_config({**raw, "query_log": {**raw["query_log"], "relevance_level": 1}}).step_key("generate") == level_1
+    assert chain_config({**raw, "query_log": {**raw["query_log"], "relevance_level": 2}}).step_key("generate") != level_1
+    with pytest.raises(ConfigError, match="relevance_level must be >= 1"):
+        chain_config({**raw, "query_log": {**raw["query_log"], "relevance_level": 0}})

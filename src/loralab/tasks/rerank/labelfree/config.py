@@ -47,11 +47,13 @@ class QueryLogConfig:
     layout), e.g. a search log. `sample` queries are drawn (seeded); none has a source passage, so a group's
     positive is the teacher's top candidate and the student learns the teacher's margins below it.
     With `qrels` (a TREC or BEIR qrels file) only the judged queries are drawn, and each group's positive is a
-    judged relevant document: training queries with labels, e.g. SciFact's 809 training claims."""
+    judged relevant document: training queries with labels, e.g. SciFact's 809 training claims. A document is
+    relevant from grade `relevance_level` up (graded collections such as TREC DL count 2 and 3, not 1)."""
 
     path: str
     sample: int = 1000
     qrels: str | None = None
+    relevance_level: int = 1
 
 
 @dataclass
@@ -83,6 +85,9 @@ class ChainConfig:
             raise ConfigError("passages, negatives and keep_top must be >= 1")
         if self.query_log and self.query_log.sample < 1:
             raise ConfigError("query_log sample must be >= 1")
+        if self.query_log and self.query_log.relevance_level < 1:
+            raise ConfigError(f"query_log relevance_level must be >= 1 (grade 0 is 'not relevant'), "
+                              f"got {self.query_log.relevance_level}")
         if self.mining.bm25 + self.mining.dense < self.negatives:
             raise ConfigError(f"mining finds at most {self.mining.bm25 + self.mining.dense} candidates per query, "
                               f"fewer than negatives={self.negatives}")
@@ -112,6 +117,8 @@ class ChainConfig:
             parts["query_log"] = self.query_log.path
             if self.query_log.qrels:  # only when set: the keys of chains made before this option stay valid
                 parts["query_log_qrels"] = self.query_log.qrels
+                if self.query_log.relevance_level != 1:
+                    parts["query_log_relevance_level"] = self.query_log.relevance_level
         else:
             parts["generator"] = dataclasses.asdict(self.generator)
         if STEPS.index(step) >= 1:

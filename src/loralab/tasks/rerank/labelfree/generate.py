@@ -60,8 +60,8 @@ def read_query_log(path: Path) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def judged_relevant(path: Path, queries: dict[str, str], repeats: dict[str, str],
-                    corpus: dict[str, Document]) -> dict[str, list[str]]:
-    """{query id: its relevant documents (grade > 0) in the corpus, sorted}, for the log's judged queries; a
+                    corpus: dict[str, Document], relevance_level: int = 1) -> dict[str, list[str]]:
+    """{query id: its relevant documents (grade >= relevance_level) in the corpus, sorted}, for the log's judged queries; a
     judged query whose text repeats another's adds its documents to the kept id (only if that one is judged too,
     so an unjudged query, e.g. a test query, is never drawn)."""
     from loralab.data.trec import read_qrels
@@ -74,10 +74,10 @@ def judged_relevant(path: Path, queries: dict[str, str], repeats: dict[str, str]
     for qid, judged in qrels.items():
         kept = repeats.get(qid, qid)
         if kept in qrels:
-            relevant.setdefault(kept, set()).update(d for d, grade in judged.items() if grade > 0 and d in corpus)
+            relevant.setdefault(kept, set()).update(d for d, grade in judged.items() if grade >= relevance_level and d in corpus)
     relevant = {q: sorted(docs) for q, docs in relevant.items() if docs}
     if not relevant:
-        raise DataError(f"{path}: no judged query has a relevant document in the corpus")
+        raise DataError(f"{path}: no judged query has a document of grade >= {relevance_level} in the corpus")
     return relevant
 
 
@@ -86,7 +86,7 @@ def sample_log_queries(config: ChainConfig, corpus: dict[str, Document], step: S
     With qrels: only judged queries, each with its first relevant document as the group's positive."""
     log = config.query_log
     queries, repeats = read_query_log(Path(log.path))
-    relevant = judged_relevant(Path(log.qrels), queries, repeats, corpus) if log.qrels else None
+    relevant = judged_relevant(Path(log.qrels), queries, repeats, corpus, log.relevance_level) if log.qrels else None
     ids = sorted(relevant if relevant is not None else queries)
     random.Random(config.seed).shuffle(ids)
     rows = []
