@@ -29,7 +29,7 @@ from transformers import AutoModel, AutoTokenizer
 
 from loralab.data.schemas import Ranking
 from loralab.eval.metrics import per_query_ranking
-from loralab.eval.statistics import bootstrap_interval, holm, paired_randomization_test
+from loralab.eval.statistics import paired_table
 from loralab.models.backbones import resolve_backbone
 from loralab.tasks.rerank.evaluate import load_task_dataset
 from loralab.tasks.rerank.folds import fold_query_ids
@@ -191,8 +191,8 @@ def summarise(results: dict, data) -> None:
     teacher = json.loads((HERE.parent / "teachers-zero-shot" / "dl19-ensemble" / "ensemble-metrics.json").read_text())
     rows["teacher: mpnet + SPLADE-tiny ensemble"] = teacher["per_example"]["ndcg@10"]
     last = f"gated student, epoch {epochs[-1]}"
-    tests = holm([paired_randomization_test(rows[last], rows[b], last, b) for b in rows if b != last])
-    results["cross_fitted"] = {name: vars(bootstrap_interval(scores)) for name, scores in rows.items()}
+    intervals, tests = paired_table(rows, [(last, b) for b in rows if b != last])
+    results["cross_fitted"] = {name: vars(interval) for name, interval in intervals.items()}
     results["tests"] = [vars(t) for t in tests]
     for name, interval in results["cross_fitted"].items():
         print(f"{name:45s} {interval['mean']:.4f} [{interval['low']:.4f}, {interval['high']:.4f}]")

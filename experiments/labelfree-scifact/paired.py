@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from loralab.eval.statistics import bootstrap_interval, holm, paired_randomization_test
+from loralab.eval.statistics import paired_table
 
 HERE = Path(__file__).parent
 TEACHERS = HERE.parent / "teachers-zero-shot" / "scifact-teachers.json"
@@ -28,11 +28,10 @@ def main() -> None:
     ensemble = "zero-shot ensemble mpnet + SPLADE-tiny"
     per_query[ensemble] = teachers["ensemble mpnet + SPLADE-tiny"]["per_query_ndcg@10"]
     students = [m for m in per_query if m.startswith("chain student")]
-    tests = holm([paired_randomization_test(per_query[s], per_query[b], s, b)
-                  for s in students for b in ("BM25 (bm25s)", ensemble)])
-    for name, scores in per_query.items():
-        rows.setdefault(name, {})["ndcg@10_ci95"] = vars(bootstrap_interval(scores))
-        print(f"{name:48s} {bootstrap_interval(scores)}")
+    intervals, tests = paired_table(per_query, [(s, b) for s in students for b in ("BM25 (bm25s)", ensemble)])
+    for name, interval in intervals.items():
+        rows.setdefault(name, {})["ndcg@10_ci95"] = vars(interval)
+        print(f"{name:48s} {interval}")
     for t in tests:
         print(f"  {t.a} - {t.b}: {t.mean_difference:+.4f}, p = {t.p_value:.4f} (Holm {t.p_adjusted:.4f})")
     out = {"dataset": "scifact test (300 claims, bm25s top-100)", "report": str(report), "rows": rows,

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy.stats import ttest_rel
 
-from loralab.eval.statistics import PairedTest, bootstrap_interval, holm, paired_randomization_test
+from loralab.errors import ConfigError
+from loralab.eval.statistics import PairedTest, bootstrap_interval, holm, paired_randomization_test, paired_table
 
 
 def test_randomization_test_matches_exact_sign_flip_enumeration():
@@ -49,3 +50,17 @@ def test_holm_adjustment_known_answer():
     tests = [PairedTest("x", "base", 0.1, p, 10) for p in (0.01, 0.04, 0.03, 0.005)]
     adjusted = [t.p_adjusted for t in holm(tests)]
     assert adjusted == pytest.approx([0.03, 0.06, 0.06, 0.02])
+
+
+def test_paired_table_holm_corrects_its_tests_as_one_family():
+    rng = np.random.default_rng(1)
+    base = {str(i): float(v) for i, v in enumerate(rng.uniform(0.3, 0.7, 60))}
+    rows = {"base": base, "better": {k: v + 0.1 + rng.normal(0, 0.05) for k, v in base.items()},
+            "same": {k: v + rng.normal(0, 0.05) for k, v in base.items()}}
+    intervals, tests = paired_table(rows, [("better", "base"), ("same", "base")])
+    assert set(intervals) == set(rows) and intervals["better"] == bootstrap_interval(rows["better"])
+    alone = [paired_randomization_test(rows[a], rows[b], a, b) for a, b in (("better", "base"), ("same", "base"))]
+    assert tests == holm(alone) and [(t.a, t.b) for t in tests] == [("better", "base"), ("same", "base")]
+    assert tests[0].significant() and not tests[1].significant()
+    with pytest.raises(ConfigError, match="no per-example scores for missing"):
+        paired_table(rows, [("better", "missing")])

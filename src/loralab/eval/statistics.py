@@ -96,3 +96,15 @@ def holm(tests: list[PairedTest]) -> list[PairedTest]:
         running = max(running, min(1.0, (len(tests) - rank) * tests[i].p_value))
         adjusted[i] = running
     return [PairedTest(t.a, t.b, t.mean_difference, t.p_value, t.num_examples, p) for t, p in zip(tests, adjusted)]
+
+
+def paired_table(per_example: dict[str, dict[str, float]], pairs: list[tuple[str, str]]
+                 ) -> tuple[dict[str, Interval], list[PairedTest]]:
+    """A results table's statistics: each row's bootstrap interval, and the paired tests of `pairs` (row a, row b),
+    Holm-corrected as one family, in the order given."""
+    missing = sorted({name for pair in pairs for name in pair} - set(per_example))
+    if missing:
+        raise ConfigError(f"paired_table: no per-example scores for {', '.join(missing)}")
+    intervals = {name: bootstrap_interval(scores) for name, scores in per_example.items()}
+    tests = [paired_randomization_test(per_example[a], per_example[b], a, b) for a, b in pairs]
+    return intervals, holm(tests)
