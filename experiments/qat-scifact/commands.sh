@@ -21,3 +21,8 @@ python benchmarks/qat_ablation.py --model merged/qat-base --qat runs/qat-int4 --
 
 # Addendum: post-training int8-dynamic with per-channel weight scales on the starting model and the control
 python experiments/qat-scifact/per_channel.py merged/qat-base=fp32 "$PWD/runs/qat-control/model=fine-tuned without QAT"
+
+# Addendum 2: smoothing (SmoothQuant-style) before per-channel int8-dynamic; the starting model at alpha 0.5 and 0.8,
+# then the control at alpha 0.8 with fp32 and unsmoothed per-channel int8 timed in the same run
+python experiments/qat-scifact/smooth_probe.py merged/qat-base=fp32 --alphas 0.5 0.8
+python experiments/qat-scifact/smooth_probe.py "runs/qat-control/model=fine-tuned without QAT" --baselines --alphas 0.8
