@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from loralab.errors import QuantizationError
 from loralab.quant.api import quantize
-from loralab.quant.configs import Awq, Gptq, Int8Static, QuantConfig, parse_quant
+from loralab.quant.configs import Awq, Gptq, Int8Dynamic, Int8Static, QuantConfig, parse_quant
 
 
 def needs_calibration(config: QuantConfig) -> bool:
-    return isinstance(config, (Int8Static, Gptq, Awq))
+    return isinstance(config, (Int8Static, Gptq, Awq)) or (isinstance(config, Int8Dynamic) and config.smooth > 0)
 
 
 def quantize_for_inference(model, tokenizer, spec, max_length: int = 256, pairs: bool = True, where: str = "quantize"):
-    """`model` quantized by `spec` (name, dict or config). Calibration (int8-static, gptq, awq) uses training
+    """`model` quantized by `spec` (name, dict or config). Calibration (int8-static, gptq, awq, int8-dynamic with smooth) uses training
     pairs (`calibration_data`, default SciFact's training triples), never evaluation data. `pairs=False`: query and document joined as one text (LMs)."""
     from loralab.quant.calibration import calibration_batches
 

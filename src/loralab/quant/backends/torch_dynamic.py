@@ -13,16 +13,21 @@ import torch
 from loralab.quant.configs import Int8Dynamic
 from loralab.quant.linears import quantizable_linears
 from loralab.quant.registry import register_backend
+from loralab.quant.smoothing import smooth_linears
 
 
 @register_backend(Int8Dynamic, when=lambda config: config.engine == "torch.ao")
 def apply(model, config: Int8Dynamic, calibration=None):
     qconfig = (torch.ao.quantization.per_channel_dynamic_qconfig if config.per_channel
                else torch.ao.quantization.default_dynamic_qconfig)
-    spec = {name: qconfig for name, _ in quantizable_linears(model) if not config.keeps_float(name)}
+    model = model.float()
+    names = [name for name, _ in quantizable_linears(model) if not config.keeps_float(name)]
+    if config.smooth:  # without calibration (loading a saved folder) the saved scales replace ones
+        names = smooth_linears(model, names, config.smooth, calibration)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return torch.ao.quantization.quantize_dynamic(model.float(), spec, dtype=torch.qint8, inplace=True)
+        return torch.ao.quantization.quantize_dynamic(model, {n: qconfig for n in names}, dtype=torch.qint8,
+                                                      inplace=True)
 
 
 def dynamic_linears(model) -> list[tuple[str, torch.nn.Module]]:
