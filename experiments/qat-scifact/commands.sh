@@ -26,3 +26,5 @@ python experiments/qat-scifact/per_channel.py merged/qat-base=fp32 "$PWD/runs/qa
 # then the control at alpha 0.8 with fp32 and unsmoothed per-channel int8 timed in the same run
 python experiments/qat-scifact/smooth_probe.py merged/qat-base=fp32 --alphas 0.5 0.8
 python experiments/qat-scifact/smooth_probe.py "runs/qat-control/model=fine-tuned without QAT" --baselines --alphas 0.8
+# the same through the library option (quantize=...), on the control
+python experiments/qat-scifact/per_channel.py "runs/qat-control/model=fine-tuned without QAT" --spec "int8-dynamic:per_channel=true,smooth=0.8" --out smoothed.json
