@@ -27,6 +27,7 @@ from loralab.eval.metrics import per_query_ranking
 from loralab.eval.statistics import bootstrap_interval, paired_randomization_test
 from loralab.quant.calibration import calibration_batches
 from loralab.quant.linears import quantizable_linears
+from loralab.quant.smoothing import smooth_linears
 from loralab.rankers.cross_encoder import CrossEncoderConfig, CrossEncoderRanker
 from loralab.rankers.rerank import rerank_dataset
 from loralab.tasks.rerank.evaluate import load_task_dataset
@@ -35,51 +36,12 @@ HERE = Path(__file__).parent
 MAX_LENGTH = 192
 
 
-class Smoothed(torch.nn.Module):
-    def __init__(self, linear: torch.nn.Module, inv_scale: torch.Tensor):
-        super().__init__()
-        self.linear = linear
-        self.register_buffer("inv_scale", inv_scale)
-
-    def forward(self, x):
-        return self.linear(x * self.inv_scale)
-
-
-@torch.no_grad()
-def input_absmax(model, tokenizer) -> dict[str, torch.Tensor]:
-    linears = dict(quantizable_linears(model))
-    amax: dict[str, torch.Tensor] = {}
-
-    def hook(name):
-        def record(module, args):
-            x = args[0].detach().abs().reshape(-1, args[0].shape[-1]).amax(0)
-            amax[name] = torch.maximum(amax[name], x) if name in amax else x
-        return record
-
-    handles = [m.register_forward_pre_hook(hook(n)) for n, m in linears.items()]
-    try:
-        for batch in calibration_batches(tokenizer, n=64, max_length=MAX_LENGTH, pairs=True):
-            model(**batch)
-    finally:
-        for h in handles:
-            h.remove()
-    return amax
-
-
 @torch.no_grad()
 def smooth_and_quantize(model, tokenizer, alpha: float, smooth: bool = True):
-    amax = input_absmax(model, tokenizer) if smooth else {}
-    names = []
-    for name, linear in quantizable_linears(model):
-        if not smooth:
-            names.append(name)
-            continue
-        w_max = linear.weight.abs().amax(0).clamp(min=1e-5)
-        s = (amax[name].clamp(min=1e-5) ** alpha / w_max ** (1 - alpha)).clamp(min=1e-5)
-        linear.weight.mul_(s)
-        parent, _, child = name.rpartition(".")
-        setattr(model.get_submodule(parent), child, Smoothed(linear, 1 / s))
-        names.append(f"{name}.linear")
+    """The library's smoothing (quant/smoothing.py, which this probe's first version became) + per-channel int8."""
+    names = [name for name, _ in quantizable_linears(model)]
+    if smooth:
+        names = smooth_linears(model, names, alpha, calibration_batches(tokenizer, n=64, max_length=MAX_LENGTH))
     spec = {n: torch.ao.quantization.per_channel_dynamic_qconfig for n in names}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

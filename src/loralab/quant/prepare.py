@@ -12,8 +12,8 @@ def needs_calibration(config: QuantConfig) -> bool:
 
 
 def quantize_for_inference(model, tokenizer, spec, max_length: int = 256, pairs: bool = True, where: str = "quantize"):
-    """`model` quantized by `spec` (name, dict or config). Calibration (int8-static, gptq, awq, int8-dynamic with smooth) uses training
-    pairs (`calibration_data`, default SciFact's training triples), never evaluation data. `pairs=False`: query and document joined as one text (LMs)."""
+    """`model` quantized by `spec` (name, dict or config). Calibration (int8-static, gptq, awq, int8-dynamic with
+    smooth) uses training pairs (`calibration_data`, default SciFact's training triples), never evaluation data. `pairs=False`: query and document joined as one text (LMs)."""
     from loralab.quant.calibration import calibration_batches
 
     config = parse_quant(spec, where)
