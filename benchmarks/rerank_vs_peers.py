@@ -325,6 +325,11 @@ def main() -> None:
             ("loralab fp32", "fp32", lambda: loralab_path(folder)),
             ("loralab bf16", "bf16", lambda: loralab_path(folder, dtype="bfloat16")),
             ("loralab int8-dynamic torch.ao", "int8", lambda: loralab_path(folder, quantize="int8-dynamic")),
+            ("loralab int8-dynamic torch.ao per-channel", "int8",
+             lambda: loralab_path(folder, quantize="int8-dynamic:per_channel=true")),
+            # smoothing keeps SciFact quality (experiments/qat-scifact); its per-channel multiply costs some speed
+            ("loralab int8-dynamic torch.ao per-channel smoothed 0.8", "int8",
+             lambda: loralab_path(folder, quantize="int8-dynamic:per_channel=true,smooth=0.8")),
             ("loralab int8-dynamic torchao+compile", "int8",
              lambda: loralab_path(folder, quantize="int8-dynamic:engine=torchao")),
         ]
