@@ -269,3 +269,9 @@ def test_smoothing_is_an_identity_in_float_and_shrinks_the_int8_error_an_outlier
 def test_bad_smoothing_options_are_refused(spec, message):
     with pytest.raises(ConfigError, match=message):
         parse_quant(spec)
+
+
+def test_smoothing_without_calibration_inputs_is_refused_not_skipped(tiny_cross_encoder):
+    model = load_model(str(tiny_cross_encoder)).model
+    with pytest.raises(QuantizationError, match="smooth needs calibration inputs"):
+        quantize(model, "int8-dynamic:smooth=0.8")

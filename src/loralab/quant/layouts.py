@@ -105,8 +105,14 @@ def _load(model, tensors, where: str, assign: bool = False, consumed: set[str] =
 
 def _import_dynamic(skeleton, config, tensors, layout):
     """torch.ao's own (version-1) state-dict loader packs `weight` (a quantized tensor) and `bias`."""
-    model = quantize(skeleton, config)
-    for name in layout.get("layers", []):
+    from loralab.quant.backends.torch_dynamic import quantize_layers
+    from loralab.quant.smoothing import restore_smoothed
+
+    layers = layout.get("layers", [])
+    if config.smooth:
+        restore_smoothed(skeleton, layers)
+    model = quantize_layers(skeleton.float(), layers, config.per_channel)
+    for name in layers:
         values, scale, zero = (tensors.pop(f"{name}.weight.{k}") for k in ("int8", "scale", "zero_point"))
         if scale.numel() > 1:  # per-channel: one scale per output row (axis 0)
             tensors[f"{name}.weight"] = torch._make_per_channel_quantized_tensor(values, scale, zero, 0)

@@ -57,20 +57,30 @@ def input_absmax(model, names: list[str], calibration: Iterable[dict]) -> dict[s
 
 
 @torch.no_grad()
-def smooth_linears(model, names: list[str], alpha: float, calibration: Iterable[dict] | None) -> list[str]:
-    """Wraps each named linear in SmoothedInput; returns the inner layers' names (the ones to quantize).
-    Without calibration the scales are ones, to be overwritten by a saved model's state (loading)."""
-    amax = input_absmax(model, names, calibration) if calibration is not None else None
+def smooth_linears(model, names: list[str], alpha: float, calibration: Iterable[dict]) -> list[str]:
+    """Scales each named linear's weight columns and wraps it in SmoothedInput; returns the inner layers' names
+    (the ones to quantize)."""
+    amax = input_absmax(model, names, calibration)
     inner = []
     for name in names:
         linear = model.get_submodule(name)
-        if amax is None:
-            scale = torch.ones(linear.in_features)
-        else:
-            w_max = linear.weight.abs().amax(0).float().clamp(min=1e-5)
-            scale = (amax[name].clamp(min=1e-5) ** alpha / w_max ** (1 - alpha)).clamp(min=1e-5)
-            linear.weight.mul_(scale.to(linear.weight.dtype))
-        parent, _, child = name.rpartition(".")
-        setattr(model.get_submodule(parent) if parent else model, child, SmoothedInput(linear, 1 / scale))
-        inner.append(f"{name}.linear")
+        w_max = linear.weight.abs().amax(0).float().clamp(min=1e-5)
+        scale = (amax[name].clamp(min=1e-5) ** alpha / w_max ** (1 - alpha)).clamp(min=1e-5)
+        linear.weight.mul_(scale.to(linear.weight.dtype))
+        inner.append(_wrap(model, name, scale))
     return inner
+
+
+def restore_smoothed(model, inner_names: list[str]) -> None:
+    """Loading a saved smoothed model: the same wrappers around its layers, with ones that the saved `inv_scale`
+    buffers then replace."""
+    for inner in inner_names:
+        name = inner.removesuffix(".linear")
+        _wrap(model, name, torch.ones(model.get_submodule(name).in_features))
+
+
+def _wrap(model, name: str, scale: torch.Tensor) -> str:
+    parent, _, child = name.rpartition(".")
+    setattr(model.get_submodule(parent) if parent else model, child,
+            SmoothedInput(model.get_submodule(name), 1 / scale))
+    return f"{name}.linear"

@@ -10,6 +10,7 @@ import warnings
 
 import torch
 
+from loralab.errors import QuantizationError
 from loralab.quant.configs import Int8Dynamic
 from loralab.quant.linears import quantizable_linears
 from loralab.quant.registry import register_backend
@@ -18,12 +19,22 @@ from loralab.quant.smoothing import smooth_linears
 
 @register_backend(Int8Dynamic, when=lambda config: config.engine == "torch.ao")
 def apply(model, config: Int8Dynamic, calibration=None):
-    qconfig = (torch.ao.quantization.per_channel_dynamic_qconfig if config.per_channel
-               else torch.ao.quantization.default_dynamic_qconfig)
     model = model.float()
     names = [name for name, _ in quantizable_linears(model) if not config.keeps_float(name)]
-    if config.smooth:  # without calibration (loading a saved folder) the saved scales replace ones
+    if config.smooth:
+        if calibration is None:
+            raise QuantizationError(
+                "int8-dynamic smooth needs calibration inputs to measure each layer's input channels: pass "
+                "calibration=<batches of model inputs> (loralab.quant.calibration.calibration_batches builds them "
+                "from training pairs; quantize_for_inference does it for you)")
         names = smooth_linears(model, names, config.smooth, calibration)
+    return quantize_layers(model, names, config.per_channel)
+
+
+def quantize_layers(model, names: list[str], per_channel: bool):
+    """The named linear layers swapped for torch.ao dynamic int8 ones, in place."""
+    qconfig = (torch.ao.quantization.per_channel_dynamic_qconfig if per_channel
+               else torch.ao.quantization.default_dynamic_qconfig)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return torch.ao.quantization.quantize_dynamic(model, {n: qconfig for n in names}, dtype=torch.qint8,

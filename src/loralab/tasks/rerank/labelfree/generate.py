@@ -61,9 +61,9 @@ def read_query_log(path: Path) -> tuple[dict[str, str], dict[str, str]]:
 
 def judged_relevant(path: Path, queries: dict[str, str], repeats: dict[str, str],
                     corpus: dict[str, Document], relevance_level: int = 1) -> dict[str, list[str]]:
-    """{query id: its relevant documents (grade >= relevance_level) in the corpus, sorted}, for the log's judged queries; a
-    judged query whose text repeats another's adds its documents to the kept id (only if that one is judged too,
-    so an unjudged query, e.g. a test query, is never drawn)."""
+    """{query id: its relevant documents (grade >= relevance_level) in the corpus, sorted}, for the log's judged
+    queries; a judged query whose text repeats another's adds its documents to the kept id (only if that one is
+    judged too, so an unjudged query, e.g. a test query, is never drawn)."""
     from loralab.data.trec import read_qrels
 
     qrels = read_qrels(path)
@@ -74,7 +74,8 @@ def judged_relevant(path: Path, queries: dict[str, str], repeats: dict[str, str]
     for qid, judged in qrels.items():
         kept = repeats.get(qid, qid)
         if kept in qrels:
-            relevant.setdefault(kept, set()).update(d for d, grade in judged.items() if grade >= relevance_level and d in corpus)
+            relevant.setdefault(kept, set()).update(
+                d for d, grade in judged.items() if grade >= relevance_level and d in corpus)
     relevant = {q: sorted(docs) for q, docs in relevant.items() if docs}
     if not relevant:
         raise DataError(f"{path}: no judged query has a document of grade >= {relevance_level} in the corpus")
