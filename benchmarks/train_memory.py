@@ -5,7 +5,8 @@ Rows: the recipe as loralab runs it (one group of 8 pairs per forward pass, batc
 tokens); the whole step's 8 groups in one pass and padded to the longest pair only (loralab before this change);
 and with oneDNN's primitive cache off. Each row reports peak RSS (the kernel's ru_maxrss of that process), seconds per step and the final
 eval MRR, with ratios against the first row. Usage:
-  python benchmarks/train_memory.py [--steps 40] [--rows default,mmap,onednn,...] [--json out.json]
+  python benchmarks/train_memory.py [--steps 40] [--rows default,mmap,onednn,...] [--json out.json] [--keep DIR]
+(--keep DIR keeps each row's run folder as DIR/<row>, e.g. to score the trained models afterwards)
 """
 
 from __future__ import annotations
@@ -56,11 +57,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--rows", default=",".join(ROWS))
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--keep", type=Path, help="keep the run folders here instead of a temporary folder")
     args = parser.parse_args()
     rows = []
-    with tempfile.TemporaryDirectory() as root:
+    with tempfile.TemporaryDirectory() as scratch:
+        root = args.keep or Path(scratch)
         for name in args.rows.split(","):
-            rows.append(run_row(name, args.steps, Path(root)))
+            rows.append(run_row(name, args.steps, root))
             print(json.dumps(rows[-1]), flush=True)
     first = rows[0]
     print(f"\n{'row':<18}{'peak RSS MB':>12}{'x':>6}{'s/step':>8}{'x':>6}{'MRR':>7}")

@@ -10,8 +10,8 @@ candidates of each generated query: its source passage and 15 drawn each epoch) 
 Cross-fitted as in labelfree-dl19: the student for fold k trains on chain-fold{k} (no passage of fold k's pools) and
 re-ranks fold k's queries (BM25 top 100). All hyper-parameters are fixed here before any test score was seen; the
 last epoch's scores are the result, earlier ones are a curve. Writes results.json here (per query, per fold).
-Usage: python experiments/gated-cross-encoder-probe/probe.py [--folds 0 1] [--epochs 1]
-       python experiments/gated-cross-encoder-probe/probe.py --summarise   (paired tests from results.json)
+Usage: python experiments/gated-cross-encoder-probe/probe.py [--folds 0 1] [--epochs 1] [--out results.json]
+       python experiments/gated-cross-encoder-probe/probe.py --summarise [--out results.json]   (paired tests only)
 """
 
 from __future__ import annotations
@@ -204,12 +204,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--folds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--summarise", action="store_true", help="only the paired tests, from results.json")
+    parser.add_argument("--summarise", action="store_true", help="only the paired tests, from --out")
+    parser.add_argument("--out", default="results.json", help="results file in this folder (kept across runs)")
     args = parser.parse_args()
     torch.set_num_threads(2)
     data = load_task_dataset("trec-dl-2019")
     path = resolve_backbone("minilm")
-    out = HERE / "results.json"
+    out = HERE / args.out
     results = json.loads(out.read_text()) if out.exists() else {"folds": {}}
     for fold in [] if args.summarise else args.folds:
         results["folds"][str(fold)] = run_fold(fold, args.epochs, data, path)

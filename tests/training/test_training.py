@@ -280,6 +280,35 @@ def test_forward_batch_defaults_and_divides_the_batch(tmp_path):
     assert (args.per_device_train_batch_size, args.gradient_accumulation_steps) == (1, 16)
 
 
+def test_one_group_per_pass_gives_the_gradient_of_the_whole_step(tiny_bert, groups_file):
+    """The memory default (one group per pass, padded to a multiple of 32, each pass's loss divided by the passes)
+    computes the gradient of the whole step in one pass padded to the longest pair. Dropout off (eval mode): with
+    it on, only the masks differ."""
+    import torch
+
+    from loralab.artifacts.load import load_tokenizer
+    from loralab.methods.model_setup import build_classifier
+    from loralab.training.tasks import training_task
+
+    grads = {}
+    for name, pad in (("one pass", 1), ("per group", 32)):
+        cfg = _cfg(tiny_bert, groups_file, pad_to_multiple_of=pad)
+        task = training_task(cfg, load_tokenizer(str(tiny_bert)))
+        torch.manual_seed(0)
+        model, _, _ = build_classifier(str(tiny_bert), method_config("lora", r=4, alpha=8), task.num_labels, False)
+        model.eval()
+        examples = [task.train_dataset[i] for i in range(4)]
+        passes = [examples] if name == "one pass" else [[e] for e in examples]
+        for chunk in passes:
+            inputs = task.collator(chunk)
+            labels = inputs.pop("labels")
+            loss, _ = task.loss(model(**inputs).logits.float(), labels)
+            (loss / len(passes)).backward()
+        grads[name] = torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
+    assert grads["one pass"].abs().max() > 0
+    assert torch.allclose(grads["per group"], grads["one pass"], rtol=1e-4, atol=1e-7)
+
+
 def test_a_step_split_into_forward_passes_keeps_the_loss_scale(tmp_path, tiny_bert, groups_file):
     """Split in 4 passes, the step's loss is the mean over its groups, as in one pass: each pass's loss is divided
     by the accumulation steps (transformers 5 would skip that for a custom loss on a **kwargs model: 4x)."""
