@@ -34,11 +34,11 @@ def main() -> None:
         test = paired_randomization_test(per_query, stored[float_row], f"{float_row} + PTQ {spec}", float_row)
         interval = bootstrap_interval(per_query)
         rows[f"{float_row} + PTQ {spec}"] = {"model": model, "ndcg@10": interval.mean,
-                                             "ci95": [interval.low, interval.high], "vs_float": vars(test),
-                                             "pairs_per_s": result.throughput, "per_query_ndcg@10": per_query}
+                                              "ci95": [interval.low, interval.high], "vs_float": vars(test),
+                                              "pairs_per_s": result.throughput, "per_query_ndcg@10": per_query}
         print(f"{model} + {spec}: {interval}; vs {float_row}: {test.mean_difference:+.4f} (p = {test.p_value:.3f})")
     (HERE / args.out).write_text(json.dumps({"data": "SciFact test, 300 claims, bm25s top 30, max length 192",
-                                                       "rows": rows}, indent=1) + "\n")
+                                             "rows": rows}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

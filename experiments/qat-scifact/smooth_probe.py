@@ -18,12 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import time
-import warnings
 from pathlib import Path
 
 import torch
 
 from loralab.eval.metrics import per_query_ranking
+from loralab.quant.backends.torch_dynamic import quantize_layers
 from loralab.eval.statistics import bootstrap_interval, paired_randomization_test
 from loralab.quant.calibration import calibration_batches
 from loralab.quant.linears import quantizable_linears
@@ -42,10 +42,7 @@ def smooth_and_quantize(model, tokenizer, alpha: float, smooth: bool = True):
     names = [name for name, _ in quantizable_linears(model)]
     if smooth:
         names = smooth_linears(model, names, alpha, calibration_batches(tokenizer, n=64, max_length=MAX_LENGTH))
-    spec = {n: torch.ao.quantization.per_channel_dynamic_qconfig for n in names}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return torch.ao.quantization.quantize_dynamic(model, spec, dtype=torch.qint8, inplace=True)
+    return quantize_layers(model, names, per_channel=True)
 
 
 def variant(ranker: CrossEncoderRanker, alpha: float | None):
@@ -75,7 +72,8 @@ def main() -> None:
             ranking, latency = rerank_dataset(ranker, data, show_progress=False)
             per_query = per_query_ranking(ranking, data.qrels, data.relevance_level)["ndcg@10"]
             name = (f"{float_row}, timed again" if alpha is not None and alpha < 0 else
-                    f"{float_row} + int8-dynamic:per_channel=true" + ("" if alpha is None else f", smoothed (alpha {alpha})"))
+                    f"{float_row} + int8-dynamic:per_channel=true"
+                    + ("" if alpha is None else f", smoothed (alpha {alpha})"))
             test = paired_randomization_test(per_query, stored[float_row], name, float_row)
             interval = bootstrap_interval(per_query)
             rows[name] = {"model": model_path, "alpha": alpha, "ndcg@10": interval.mean,
