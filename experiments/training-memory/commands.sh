@@ -21,3 +21,11 @@ R="loralab train --task rerank --method lora --max-length 256 --lr 1e-3 --head-l
 $R --out runs/train-memory-40/default-seed7
 $R --forward-batch 8 --pad-to-multiple-of 1 --out runs/train-memory-40/one-pass-unbucketed-seed7
 python experiments/training-memory/quality.py runs/train-memory-40 --rows one-pass-unbucketed,default,one-pass-unbucketed-seed7,default-seed7 --pairs "default:one-pass-unbucketed,default-seed7:one-pass-unbucketed-seed7,mean(default+default-seed7):mean(one-pass-unbucketed+one-pass-unbucketed-seed7),one-pass-unbucketed-seed7:one-pass-unbucketed,default-seed7:default"
+
+# 2026-12-07 (later): two more seeds of each setting at 40 steps, each pair scored as soon as it is trained (~2 h)
+for seed in 1 2; do
+  R="loralab train --task rerank --method lora --max-length 256 --lr 1e-3 --head-lr 3e-3 --precision auto --max-eval-examples 48 --teacher minilm --data scifact --negative-pool 50 --max-steps 40 --eval-steps 20 --save-steps 20 --seed $seed"
+  $R --out runs/train-memory-40/default-seed$seed
+  $R --forward-batch 8 --pad-to-multiple-of 1 --out runs/train-memory-40/one-pass-unbucketed-seed$seed
+  python experiments/training-memory/quality.py runs/train-memory-40 --rows one-pass-unbucketed,default,one-pass-unbucketed-seed7,default-seed7,one-pass-unbucketed-seed$seed,default-seed$seed
+done
