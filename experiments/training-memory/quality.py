@@ -4,13 +4,19 @@ the SciFact test claims, and tests the difference per claim (paired randomizatio
 Usage: python experiments/training-memory/quality.py DIR [--rows one-pass-unbucketed,default] [--claims 300]
 Writes quality.json here; rows already in it are not scored again. `--pairs A:B,...` names the paired tests (one
 Holm family); a row named `mean(A+B)` is the per-claim mean of two scored rows (e.g. one setting over two seeds).
-Without --pairs the last row is tested against each other row."""
+Without --pairs the last row is tested against each other row. `--seeds A:B` compares two settings over the seeds
+both were trained with (rows `A`, seed 42, and `A-seedN`): the training seed, not the claims, is then the unit, so
+the interval holds the run-to-run noise of training."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
+
+import numpy as np
+from scipy import stats
 
 from loralab.eval.statistics import paired_table
 from loralab.tasks.rerank.evaluate import load_task_dataset, run_ranker
@@ -25,6 +31,7 @@ def main() -> None:
     parser.add_argument("--rows", default="one-pass-unbucketed,default")
     parser.add_argument("--claims", type=int, default=300)
     parser.add_argument("--pairs", default="", help="paired tests as A:B,C:D (A minus B)")
+    parser.add_argument("--seeds", default="", help="A:B, setting A minus setting B over their common seeds")
     args = parser.parse_args()
     data = load_task_dataset("scifact", max_queries=args.claims, max_candidates=CANDIDATES)
     out_path = HERE / "quality.json"
@@ -55,7 +62,36 @@ def main() -> None:
            "runs": str(args.runs), "rows": {n: {**vars(intervals[n]), "pairs_per_s": speed[n],
                                                 "per_query_ndcg@10": rows[n]} for n in names},
            "tests": [vars(t) for t in tests]}
+    if args.seeds:
+        out["over_seeds"] = over_seeds(rows, *args.seeds.split(":"))
+        print(json.dumps(out["over_seeds"], indent=1))
     out_path.write_text(json.dumps(out, indent=1) + "\n")
+
+
+def over_seeds(rows: dict[str, dict[str, float]], a: str, b: str) -> dict:
+    """Mean NDCG@10 of each training seed's run under settings a and b, and a paired t-interval of a - b over the
+    seeds (same seed: same initial head, same groups in the same order; only the setting differs)."""
+    def by_seed(setting: str) -> dict[int, float]:
+        found = {}
+        for name, per_claim in rows.items():
+            match = re.fullmatch(re.escape(setting) + r"(?:-seed(\d+))?", name)
+            if match:
+                found[int(match.group(1) or 42)] = float(np.mean(list(per_claim.values())))
+        return found
+
+    score_a, score_b = by_seed(a), by_seed(b)
+    seeds = sorted(score_a.keys() & score_b.keys())
+    if len(seeds) < 2:
+        raise SystemExit(f"--seeds {a}:{b}: need rows of both settings at two seeds or more, found {seeds}")
+    diffs = np.array([score_a[s] - score_b[s] for s in seeds])
+    half = stats.t.ppf(0.975, len(seeds) - 1) * diffs.std(ddof=1) / np.sqrt(len(seeds))
+    return {"a": a, "b": b, "seeds": seeds, "ndcg@10_a": [score_a[s] for s in seeds],
+            "ndcg@10_b": [score_b[s] for s in seeds], "mean_a": float(np.mean([score_a[s] for s in seeds])),
+            "mean_b": float(np.mean([score_b[s] for s in seeds])),
+            "seed_sd_a": float(np.std([score_a[s] for s in seeds], ddof=1)),
+            "seed_sd_b": float(np.std([score_b[s] for s in seeds], ddof=1)),
+            "mean_difference": float(diffs.mean()), "ci95": [float(diffs.mean() - half), float(diffs.mean() + half)],
+            "p_paired_t": float(stats.ttest_rel([score_a[s] for s in seeds], [score_b[s] for s in seeds]).pvalue)}
 
 
 if __name__ == "__main__":
