@@ -29,3 +29,5 @@ for seed in 1 2; do
   $R --forward-batch 8 --pad-to-multiple-of 1 --out runs/train-memory-40/one-pass-unbucketed-seed$seed
   python experiments/training-memory/quality.py runs/train-memory-40 --rows one-pass-unbucketed,default,one-pass-unbucketed-seed7,default-seed7,one-pass-unbucketed-seed$seed,default-seed$seed
 done
+# every row scored above (stored in quality.json, not scored again): per-seed tests and the comparison over seeds
+python experiments/training-memory/quality.py runs/train-memory-40 --rows one-pass-unbucketed,default,one-pass-unbucketed-seed7,default-seed7,one-pass-unbucketed-seed1,default-seed1,one-pass-unbucketed-seed2,default-seed2 --pairs default:one-pass-unbucketed,default-seed7:one-pass-unbucketed-seed7,default-seed1:one-pass-unbucketed-seed1,default-seed2:one-pass-unbucketed-seed2 --seeds default:one-pass-unbucketed

@@ -2,7 +2,7 @@
 SciFact recipe cut to fixed steps, once as loralab trained before the memory change and once as it trains now) on
 the SciFact test claims, and tests the difference per claim (paired randomization, bootstrap intervals).
 Usage: python experiments/training-memory/quality.py DIR [--rows one-pass-unbucketed,default] [--claims 300]
-Writes quality.json here; rows already in it are not scored again. `--pairs A:B,...` names the paired tests (one
+Writes quality.json here; rows already in it are not scored again (and kept when not named). `--pairs A:B,...` names the paired tests (one
 Holm family); a row named `mean(A+B)` is the per-claim mean of two scored rows (e.g. one setting over two seeds).
 Without --pairs the last row is tested against each other row. `--seeds A:B` compares two settings over the seeds
 both were trained with (rows `A`, seed 42, and `A-seedN`): the training seed, not the claims, is then the unit, so
@@ -59,8 +59,10 @@ def main() -> None:
     for test in tests:
         print(f"{test.a} - {test.b}: {test.mean_difference:+.4f}, p = {test.p_value:.3f} (Holm {test.p_adjusted:.3f})")
     out = {"data": f"SciFact test, {args.claims} claims, bm25s top {CANDIDATES}, max length {MAX_LENGTH}",
-           "runs": str(args.runs), "rows": {n: {**vars(intervals[n]), "pairs_per_s": speed[n],
-                                                "per_query_ndcg@10": rows[n]} for n in names},
+           "runs": str(args.runs),
+           # rows scored earlier and not named this time are kept: a later call never drops a scored adapter
+           "rows": {**stored, **{n: {**vars(intervals[n]), "pairs_per_s": speed[n],
+                                     "per_query_ndcg@10": rows[n]} for n in names}},
            "tests": [vars(t) for t in tests]}
     if args.seeds:
         out["over_seeds"] = over_seeds(rows, *args.seeds.split(":"))
