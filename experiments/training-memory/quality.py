@@ -2,9 +2,9 @@
 SciFact recipe cut to fixed steps, once as loralab trained before the memory change and once as it trains now) on
 the SciFact test claims, and tests the difference per claim (paired randomization, bootstrap intervals).
 Usage: python experiments/training-memory/quality.py DIR [--rows one-pass-unbucketed,default] [--claims 300]
-Writes quality.json here; rows already in it are not scored again (and kept when not named). `--pairs A:B,...` names the paired tests (one
-Holm family); a row named `mean(A+B)` is the per-claim mean of two scored rows (e.g. one setting over two seeds).
-Without --pairs the last row is tested against each other row. `--seeds A:B` compares two settings over the seeds
+Writes quality.json here; rows already in it are not scored again (and kept when not named). `--pairs A:B,...`
+names the paired tests (one Holm family); a row named `mean(A+B)` is the per-claim mean of two scored rows (e.g. one
+setting over two seeds). Without --pairs the last row is tested against each other row. `--seeds A:B` compares two settings over the seeds
 both were trained with (rows `A`, seed 42, and `A-seedN`): the training seed, not the claims, is then the unit, so
 the interval holds the run-to-run noise of training."""
 
@@ -85,16 +85,14 @@ def over_seeds(rows: dict[str, dict[str, float]], a: str, b: str) -> dict:
     seeds = sorted(score_a.keys() & score_b.keys())
     if len(seeds) < 2:
         raise SystemExit(f"--seeds {a}:{b}: need rows of both settings at two seeds or more, found {seeds}")
-    diffs = np.array([score_a[s] - score_b[s] for s in seeds])
+    runs_a, runs_b = [score_a[s] for s in seeds], [score_b[s] for s in seeds]
+    diffs = np.subtract(runs_a, runs_b)
     half = stats.t.ppf(0.975, len(seeds) - 1) * diffs.std(ddof=1) / np.sqrt(len(seeds))
-    return {"a": a, "b": b, "seeds": seeds, "ndcg@10_a": [score_a[s] for s in seeds],
-            "ndcg@10_b": [score_b[s] for s in seeds], "mean_a": float(np.mean([score_a[s] for s in seeds])),
-            "mean_b": float(np.mean([score_b[s] for s in seeds])),
-            "seed_sd_a": float(np.std([score_a[s] for s in seeds], ddof=1)),
-            "seed_sd_b": float(np.std([score_b[s] for s in seeds], ddof=1)),
+    return {"a": a, "b": b, "seeds": seeds, "ndcg@10_a": runs_a, "ndcg@10_b": runs_b,
+            "mean_a": float(np.mean(runs_a)), "mean_b": float(np.mean(runs_b)),
+            "seed_sd_a": float(np.std(runs_a, ddof=1)), "seed_sd_b": float(np.std(runs_b, ddof=1)),
             "mean_difference": float(diffs.mean()), "ci95": [float(diffs.mean() - half), float(diffs.mean() + half)],
-            "p_paired_t": float(stats.ttest_rel([score_a[s] for s in seeds], [score_b[s] for s in seeds]).pvalue)}
-
+            "p_paired_t": float(stats.ttest_rel(runs_a, runs_b).pvalue)}
 
 if __name__ == "__main__":
     main()
