@@ -17,16 +17,15 @@ python benchmarks/train_memory.py --steps 12 --rows one-pass-unbucketed,default 
 # 2026-12-07: quality at fixed steps. The recipe cut to 40 steps under both settings (seed 42, run folders kept), the
 # same at seed 7, then every adapter scored on SciFact test (300 claims, top 30, max length 256); ~2 h in all
 python benchmarks/train_memory.py --steps 40 --rows one-pass-unbucketed,default --keep runs/train-memory-40 --json experiments/training-memory/recipe_memory_40.json
-R="loralab train --task rerank --method lora --max-length 256 --lr 1e-3 --head-lr 3e-3 --precision auto --max-eval-examples 48 --teacher minilm --data scifact --negative-pool 50 --max-steps 40 --eval-steps 20 --save-steps 20 --seed 7"
-$R --out runs/train-memory-40/default-seed7
-$R --forward-batch 8 --pad-to-multiple-of 1 --out runs/train-memory-40/one-pass-unbucketed-seed7
+R="loralab train --task rerank --method lora --max-length 256 --lr 1e-3 --head-lr 3e-3 --precision auto --max-eval-examples 48 --teacher minilm --data scifact --negative-pool 50 --max-steps 40 --eval-steps 20 --save-steps 20"  # the 40-step recipe; --seed below
+$R --seed 7 --out runs/train-memory-40/default-seed7
+$R --seed 7 --forward-batch 8 --pad-to-multiple-of 1 --out runs/train-memory-40/one-pass-unbucketed-seed7
 python experiments/training-memory/quality.py runs/train-memory-40 --rows one-pass-unbucketed,default,one-pass-unbucketed-seed7,default-seed7 --pairs "default:one-pass-unbucketed,default-seed7:one-pass-unbucketed-seed7,mean(default+default-seed7):mean(one-pass-unbucketed+one-pass-unbucketed-seed7),one-pass-unbucketed-seed7:one-pass-unbucketed,default-seed7:default"
 
 # 2026-12-07 (later): two more seeds of each setting at 40 steps, each pair scored as soon as it is trained (~2 h)
 for seed in 1 2; do
-  R="loralab train --task rerank --method lora --max-length 256 --lr 1e-3 --head-lr 3e-3 --precision auto --max-eval-examples 48 --teacher minilm --data scifact --negative-pool 50 --max-steps 40 --eval-steps 20 --save-steps 20 --seed $seed"
-  $R --out runs/train-memory-40/default-seed$seed
-  $R --forward-batch 8 --pad-to-multiple-of 1 --out runs/train-memory-40/one-pass-unbucketed-seed$seed
+  $R --seed $seed --out runs/train-memory-40/default-seed$seed
+  $R --seed $seed --forward-batch 8 --pad-to-multiple-of 1 --out runs/train-memory-40/one-pass-unbucketed-seed$seed
   python experiments/training-memory/quality.py runs/train-memory-40 --rows one-pass-unbucketed,default,one-pass-unbucketed-seed7,default-seed7,one-pass-unbucketed-seed$seed,default-seed$seed
 done
 # every row scored above (stored in quality.json, not scored again): per-seed tests and the comparison over seeds

@@ -4,9 +4,9 @@ the SciFact test claims, and tests the difference per claim (paired randomizatio
 Usage: python experiments/training-memory/quality.py DIR [--rows one-pass-unbucketed,default] [--claims 300]
 Writes quality.json here; rows already in it are not scored again (and kept when not named). `--pairs A:B,...`
 names the paired tests (one Holm family); a row named `mean(A+B)` is the per-claim mean of two scored rows (e.g. one
-setting over two seeds). Without --pairs the last row is tested against each other row. `--seeds A:B` compares two settings over the seeds
-both were trained with (rows `A`, seed 42, and `A-seedN`): the training seed, not the claims, is then the unit, so
-the interval holds the run-to-run noise of training."""
+setting over two seeds). Without --pairs the last row is tested against each other row. `--seeds A:B` compares two
+settings over the seeds both were trained with (rows `A`, at loralab's default seed, and `A-seedN`): the training
+seed, not the claims, is then the unit, so the interval holds the run-to-run noise of training."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import numpy as np
 from scipy import stats
 
 from loralab.eval.statistics import paired_table
+from loralab.methods.configs import TrainConfig
 from loralab.tasks.rerank.evaluate import load_task_dataset, run_ranker
 
 HERE = Path(__file__).parent
@@ -78,7 +79,7 @@ def over_seeds(rows: dict[str, dict[str, float]], a: str, b: str) -> dict:
         for name, per_claim in rows.items():
             match = re.fullmatch(re.escape(setting) + r"(?:-seed(\d+))?", name)
             if match:
-                found[int(match.group(1) or 42)] = float(np.mean(list(per_claim.values())))
+                found[int(match.group(1) or TrainConfig.seed)] = float(np.mean(list(per_claim.values())))
         return found
 
     score_a, score_b = by_seed(a), by_seed(b)
