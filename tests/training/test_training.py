@@ -350,3 +350,40 @@ def test_one_group_per_pass_trains_the_same_model_as_one_pass_per_step(tmp_path,
     for key, value in weights["one pass"].items():
         if not key.endswith("classifier.bias"):
             assert torch.allclose(weights["per group"][key], value, rtol=0, atol=1e-4), key
+
+
+def test_bi_encoder_reranker_starts_at_the_backbone_and_is_scored_as_a_bi_encoder(tmp_path, tiny_bert, groups_file):
+    """`--ranker bi-encoder` trains query and document embeddings apart: before any step its scores are the
+    backbone's cosines x 20 (the ranker and the trained model score alike); the run loads as a bi-encoder, not as a
+    cross-encoder."""
+    import torch
+
+    from loralab.data.schemas import Document
+    from loralab.errors import ConfigError
+    from loralab.models.pair_encoder import COSINE_SCALE
+    from loralab.rankers.registry import build_ranker, ranker_config
+    from loralab.tasks.rerank.train import BiEncoderGroupCollator, build_bi_encoder
+
+    query, docs = "question about fleas", [Document("a", "all about fleas"), Document("b", "tea with milk")]
+    lora = method_config("lora", r=4, alpha=8)
+    model, counts, _ = build_bi_encoder(str(tiny_bert), lora, False)
+    assert 0 < counts.trainable < counts.total
+    from transformers import AutoTokenizer
+
+    collate = BiEncoderGroupCollator(AutoTokenizer.from_pretrained(str(tiny_bert)), 32)
+    batch = collate([{"query": query, "docs": [d.full_text for d in docs]}])
+    batch.pop("labels")
+    with torch.no_grad():
+        start = model.eval()(**batch).logits[:, 0] / COSINE_SCALE
+    backbone = build_ranker(ranker_config("bi-encoder", model=str(tiny_bert)))
+    assert start.tolist() == pytest.approx(backbone.score(query, docs), abs=1e-5)
+
+    result = train(lora, _cfg(tiny_bert, groups_file, ranker="bi-encoder"), tmp_path / "run")
+    assert (result.run_dir / "adapter" / "adapter_model.safetensors").is_file()
+    trained = build_ranker(ranker_config("bi-encoder", model=str(result.run_dir)))
+    scores = trained.score(query, docs)
+    assert scores != pytest.approx(backbone.score(query, docs), abs=1e-4)  # the adapter is applied
+    with pytest.raises(ConfigError, match="encoder"):
+        build_ranker(ranker_config("cross-encoder", model=str(result.run_dir)))
+    with pytest.raises(ConfigError, match="no score head"):
+        _cfg(tiny_bert, groups_file, ranker="bi-encoder", head_learning_rate=1e-2)

@@ -124,6 +124,8 @@ class RunFolder:
 
     @property
     def head(self) -> str:
+        if self.task == "rerank" and self.train_config.get("train", {}).get("rerank", {}).get("ranker") == "bi-encoder":
+            return "encoder"  # a bi-encoder re-ranker is an embedding model (models.pair_encoder)
         return TASK_HEADS.get(self.task, "sequence-classifier")
 
     @property

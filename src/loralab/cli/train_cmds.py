@@ -35,6 +35,9 @@ def train(
                                         "(default 20, for cosines)"),
     teacher_bm25_weight: float = typer.Option(
         None, help="rerank, BEIR data: fuse the teacher's scores with BM25's (weighted min-max per group, 0-1)"),
+    ranker: str = typer.Option(None, help="rerank: what to train: cross-encoder (default; a joint pass per pair, a "
+                               "new score head) | bi-encoder (query and document embedded apart; starts where the "
+                               "backbone's embeddings are; score it with --ranker bi-encoder)"),
     r: int = typer.Option(16, help="LoRA rank"),
     alpha: int = typer.Option(32, help="LoRA alpha"),
     quant_type: str = typer.Option("nf4", help="QLoRA base: nf4 | fp4"),
@@ -72,8 +75,9 @@ def train(
         task=task, data=data, model=model, max_length=max_length, epochs=epochs, max_steps=max_steps,
         batch_size=batch_size, grad_accum=grad_accum, learning_rate=lr or (3e-5 if method == "full" else 2e-4),
         head_learning_rate=head_lr, loss=loss, num_negatives=num_negatives, negative_pool=negative_pool, teacher=teacher,
-        distill_weight=distill_weight, teacher_scale=teacher_scale, teacher_bm25_weight=teacher_bm25_weight, eval_steps=eval_steps,
-        save_steps=save_steps, max_train_examples=max_train_examples, max_eval_examples=max_eval_examples,
+        distill_weight=distill_weight, teacher_scale=teacher_scale, teacher_bm25_weight=teacher_bm25_weight,
+        ranker=ranker, eval_steps=eval_steps, save_steps=save_steps, max_train_examples=max_train_examples,
+        max_eval_examples=max_eval_examples,
         warmup_ratio=warmup_ratio, gradient_checkpointing=gradient_checkpointing, precision=precision,
         pad_to_multiple_of=pad_to_multiple_of, forward_batch=forward_batch,
         report_to=list(report_to), seed=seed, qat=qat,

@@ -44,6 +44,9 @@ class QLoraConfig(LoraConfig):
 
 
 
+RERANK_RANKERS = ("cross-encoder", "bi-encoder")
+
+
 @dataclass
 class RerankOptions:
     """Re-ranking only: how training groups are made and scored (`TrainConfig.rerank`)."""
@@ -56,6 +59,9 @@ class RerankOptions:
     distill_weight: float = 1.0
     teacher_bm25_weight: float = 0.0  # from a BEIR folder: fuse the teacher with BM25 (weighted min-max)
     teacher_scale: float = 20.0  # listwise KL: teacher scores x this are the target logits (20 suits cosines)
+    # What is trained: a cross-encoder (one joint pass per pair, a new 1-logit head) or a bi-encoder (query and
+    # document embedded apart, cosine: it starts where the backbone's embeddings are; `--ranker bi-encoder` scores it)
+    ranker: str = "cross-encoder"
 
     def __post_init__(self):
         if self.loss not in ("listwise", "margin-mse", "bce"):
@@ -66,6 +72,8 @@ class RerankOptions:
             raise ConfigError(f"--teacher-scale must be > 0, got {self.teacher_scale}")
         if self.teacher_bm25_weight and not self.teacher:
             raise ConfigError("--teacher-bm25-weight fuses BM25 into a teacher's scores: it needs --teacher")
+        if self.ranker not in RERANK_RANKERS:
+            raise ConfigError(f"rerank ranker {self.ranker!r}: choose {' or '.join(RERANK_RANKERS)}")
         if not 0.0 <= self.teacher_bm25_weight <= 1.0:
             raise ConfigError(f"--teacher-bm25-weight must be in [0, 1], got {self.teacher_bm25_weight}")
 
@@ -148,4 +156,6 @@ def train_config(**options: Any) -> TrainConfig:
     task = options.get("task", "rerank")
     if rerank and task != "rerank":
         raise ConfigError(f"{', '.join(sorted(rerank))}: re-ranking options; --task {task} does not take them")
+    if rerank.get("ranker") == "bi-encoder" and options.get("head_learning_rate"):
+        raise ConfigError("a bi-encoder re-ranker has no score head (its score is a scaled cosine): drop --head-lr")
     return TrainConfig(**options, rerank=RerankOptions(**rerank))

@@ -109,6 +109,30 @@ def build_classifier(backbone: str, method: FullConfig | LoraConfig, num_labels:
     return model, count_parameters(model), base_bytes
 
 
+def build_encoder_model(backbone: str, method, gradient_checkpointing: bool, wrap):
+    """(model, parameter counts, stored encoder bytes) for a model around one shared encoder (Siamese pairs,
+    bi-encoder re-rankers): the encoder carries the LoRA adapters (on a 4-bit base for QLoRA) and `wrap(encoder)`
+    builds the rest around it."""
+    encoder = load_base("encoder", backbone, method, num_labels=1, gradient_checkpointing=gradient_checkpointing)
+    if gradient_checkpointing and not isinstance(method, QLoraConfig):
+        encoder.gradient_checkpointing_enable()
+    base_bytes = parameter_bytes(encoder)
+    if isinstance(method, LoraConfig):  # QLoRA too: same adapters, the base underneath is 4-bit
+        from peft import LoraConfig as PeftLoraConfig
+        from peft import TaskType, get_peft_model
+
+        encoder = get_peft_model(encoder, PeftLoraConfig(
+            task_type=TaskType.FEATURE_EXTRACTION, r=method.r, lora_alpha=method.alpha, lora_dropout=method.dropout,
+            target_modules=resolve_target_modules(encoder, list(method.target_modules)), bias=method.bias,
+        ))
+    model = wrap(encoder)
+    outside = sum(p.numel() for name, p in model.named_parameters() if not name.startswith("encoder."))
+    if hasattr(encoder, "get_nb_trainable_parameters"):  # counts 4-bit packed weights as 2 params per byte
+        trainable, total = encoder.get_nb_trainable_parameters()
+        return model, ParamCount(int(trainable) + outside, int(total) + outside), base_bytes
+    return model, count_parameters(model), base_bytes
+
+
 # Attention and MLP projections of Llama-style decoders (SmolLM2, LLaMA, Mistral, Qwen).
 DECODER_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from loralab.methods.configs import LoraConfig, QLoraConfig, TrainConfig
+from loralab.methods.configs import TrainConfig
 from loralab.models.siamese import SiameseHeadConfig, SiamesePreferenceModel, save_head
 from loralab.tasks.preference.data import PreferencePair, load_pairs, preference_metrics
 
@@ -99,30 +99,11 @@ def metrics_from_logits(eval_pred) -> dict[str, float]:
 
 def build_siamese(backbone: str, method, gradient_checkpointing: bool, head: SiameseHeadConfig | None = None):
     """(model, parameter counts, stored encoder bytes): a shared encoder (4-bit for QLoRA) + a new head."""
-    from loralab.methods.model_setup import ParamCount, load_base, resolve_target_modules
-    from loralab.models.memory import parameter_bytes
+    from loralab.methods.model_setup import build_encoder_model
 
-    encoder = load_base("encoder", backbone, method, num_labels=3, gradient_checkpointing=gradient_checkpointing)
-    if gradient_checkpointing and not isinstance(method, QLoraConfig):
-        encoder.gradient_checkpointing_enable()
-    base_bytes = parameter_bytes(encoder)
-    if isinstance(method, LoraConfig):  # QLoRA too: same adapters, the base underneath is 4-bit
-        from peft import LoraConfig as PeftLoraConfig
-        from peft import TaskType, get_peft_model
-
-        encoder = get_peft_model(encoder, PeftLoraConfig(
-            task_type=TaskType.FEATURE_EXTRACTION, r=method.r, lora_alpha=method.alpha, lora_dropout=method.dropout,
-            target_modules=resolve_target_modules(encoder, list(method.target_modules)), bias=method.bias,
-        ))
-    model = SiamesePreferenceModel(encoder, encoder.config.hidden_size, head or SiameseHeadConfig())
-    head_params = sum(p.numel() for p in model.classifier.parameters())
-    if hasattr(encoder, "get_nb_trainable_parameters"):  # counts 4-bit packed weights as 2 params per byte
-        trainable, total = encoder.get_nb_trainable_parameters()
-        counts = ParamCount(int(trainable) + head_params, int(total) + head_params)
-    else:
-        counts = ParamCount(sum(p.numel() for p in model.parameters() if p.requires_grad),
-                            sum(p.numel() for p in model.parameters()))
-    return model, counts, base_bytes
+    return build_encoder_model(backbone, method, gradient_checkpointing,
+                               lambda encoder: SiamesePreferenceModel(encoder, encoder.config.hidden_size,
+                                                                      head or SiameseHeadConfig()))
 
 
 def save_siamese(model: SiamesePreferenceModel, tokenizer, method, out: Path) -> Path:

@@ -207,29 +207,42 @@ class GroupDataset(torch.utils.data.Dataset):
         return item
 
 
+def group_labels(items: list[dict]) -> torch.Tensor:
+    """The positive's index per group (0), or with a teacher, the teacher's scores [groups, docs] (float)."""
+    if all("teacher" in item for item in items):
+        return torch.tensor([item["teacher"] for item in items], dtype=torch.float32)
+    return torch.zeros(len(items), dtype=torch.long)
+
+
 @dataclass
 class GroupCollator:
     """Tokenizes each group's (query, doc) pairs with dynamic padding (to a multiple of `pad_to_multiple_of`
-    tokens, at most `max_length`); the positive is always index 0.
-
-    labels: the positive's index per group, or with a teacher, the teacher's scores [groups, docs] (float)."""
+    tokens, at most `max_length`); the positive is always index 0. Labels: `group_labels`."""
 
     tokenizer: object
     max_length: int
     pad_to_multiple_of: int = 1
 
-    def __call__(self, items: list[dict]) -> dict[str, torch.Tensor]:
-        queries = [item["query"] for item in items for _ in item["docs"]]
-        docs = [doc for item in items for doc in item["docs"]]
-        batch = self.tokenizer(queries, docs, truncation=True, max_length=self.max_length, padding=True,
+    def tokenize(self, texts: list[str], pairs: list[str] | None = None) -> dict[str, torch.Tensor]:
+        batch = self.tokenizer(texts, pairs, truncation=True, max_length=self.max_length, padding=True,
                                return_tensors="pt", pad_to_multiple_of=self.pad_to_multiple_of)
         if batch["input_ids"].shape[1] > self.max_length:  # a max_length that is not a multiple: cut the padding
             batch = {k: v[:, :self.max_length] for k, v in batch.items()}
-        if all("teacher" in item for item in items):
-            batch["labels"] = torch.tensor([item["teacher"] for item in items], dtype=torch.float32)
-        else:
-            batch["labels"] = torch.zeros(len(items), dtype=torch.long)
         return dict(batch)
+
+    def __call__(self, items: list[dict]) -> dict[str, torch.Tensor]:
+        queries = [item["query"] for item in items for _ in item["docs"]]
+        docs = [doc for item in items for doc in item["docs"]]
+        return self.tokenize(queries, docs) | {"labels": group_labels(items)}
+
+
+class BiEncoderGroupCollator(GroupCollator):
+    """Each group's query once and its documents apart (`models.pair_encoder.PairEncoder` takes both)."""
+
+    def __call__(self, items: list[dict]) -> dict[str, torch.Tensor]:
+        queries = self.tokenize([item["query"] for item in items])
+        docs = self.tokenize([doc for item in items for doc in item["docs"]])
+        return docs | {f"query_{k}": v for k, v in queries.items()} | {"labels": group_labels(items)}
 
 
 def group_loss(logits: torch.Tensor, labels: torch.Tensor, loss: str, distill_weight: float = 1.0,
@@ -279,15 +292,34 @@ def training_task(cfg: TrainConfig, tokenizer) -> TrainingTask:
     elif cfg.rerank.loss == "margin-mse" and not cfg.rerank.teacher:
         raise DataError(f"{cfg.data}: margin-mse needs a teacher's scores: --teacher MODEL, or 'teacher_scores' "
                         "in the groups file (loralab labelfree writes them)")
+    bi_encoder = cfg.rerank.ranker == "bi-encoder"
     return TrainingTask(
         num_labels=1,
         train_dataset=GroupDataset(train, cfg.rerank.num_negatives, cfg.rerank.teacher, cfg.max_length, cfg.rerank.teacher_bm25_weight),
         eval_dataset=GroupDataset(held[: cfg.max_eval_examples], cfg.rerank.num_negatives),
-        collator=GroupCollator(tokenizer, cfg.max_length, cfg.pad_to_multiple_of),
+        collator=(BiEncoderGroupCollator if bi_encoder else GroupCollator)(tokenizer, cfg.max_length,
+                                                                           cfg.pad_to_multiple_of),
         compute_metrics=group_metrics,
         metric_for_best="mrr",
         loss=lambda logits, labels: group_loss(logits, labels, cfg.rerank.loss, cfg.rerank.distill_weight,
                                                cfg.rerank.teacher_scale),
-        description=f"{len(train)} training groups, {min(len(held), cfg.max_eval_examples)} held-out groups "
+        build_model=build_bi_encoder if bi_encoder else None,
+        save_artifact=save_encoder if bi_encoder else None,
+        description=f"{'bi-encoder, ' if bi_encoder else ''}{len(train)} training groups, "
+        f"{min(len(held), cfg.max_eval_examples)} held-out groups "
         f"(1 positive + {cfg.rerank.num_negatives} negatives, {cfg.rerank.loss} loss{distilling})",
     )
+
+
+def build_bi_encoder(backbone: str, method, gradient_checkpointing: bool):
+    from loralab.methods.model_setup import build_encoder_model
+    from loralab.models.pair_encoder import PairEncoder
+
+    return build_encoder_model(backbone, method, gradient_checkpointing, PairEncoder)
+
+
+def save_encoder(model, tokenizer, method, out: Path) -> Path:
+    """The encoder alone, as adapter/ or model/: what a bi-encoder ranker loads."""
+    from loralab.artifacts.atomic import save_artifact
+
+    return save_artifact(model.encoder, tokenizer, method, out)
