@@ -1,13 +1,13 @@
 """The SciFact student against the rows it must beat, per claim, on the 300 test claims: BM25 (bm25s) and the
 zero-shot mpnet + SPLADE-tiny ensemble (per-claim scores from teachers-zero-shot/scifact-teachers.json), alone and
 fused with BM25. Reads the run folders `loralab compare --config compare.yaml --out REPORT` wrote; NDCG@10 with 95%
-bootstrap intervals and Holm-corrected paired randomization tests; writes results.json here.
-Usage: python experiments/labelfree-scifact/paired.py REPORT"""
+bootstrap intervals and Holm-corrected paired randomization tests; writes results.json here (or --out FILE).
+Usage: python experiments/labelfree-scifact/paired.py REPORT [--out FILE]"""
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from pathlib import Path
 
 from loralab.eval.statistics import paired_table
@@ -17,7 +17,13 @@ TEACHERS = HERE.parent / "teachers-zero-shot" / "scifact-teachers.json"
 
 
 def main() -> None:
-    report = Path(sys.argv[1])
+    parser = argparse.ArgumentParser()
+    parser.add_argument("report", type=Path, help="the folder `loralab compare --out` wrote")
+    parser.add_argument("--out", type=Path, default=HERE / "results.json")
+    parser.add_argument("--start", help="a row the students started from: each student row is also tested against it "
+                        "(alone against alone, fused against fused)")
+    args = parser.parse_args()
+    report = args.report
     compared = json.loads((report / "results.json").read_text())
     per_query, rows = {}, {}
     for row in compared["rows"]:
@@ -28,7 +34,11 @@ def main() -> None:
     ensemble = "zero-shot ensemble mpnet + SPLADE-tiny"
     per_query[ensemble] = teachers["ensemble mpnet + SPLADE-tiny"]["per_query_ndcg@10"]
     students = [m for m in per_query if m.startswith("chain student")]
-    intervals, tests = paired_table(per_query, [(s, b) for s in students for b in ("BM25 (bm25s)", ensemble)])
+    pairs = [(s, b) for s in students for b in ("BM25 (bm25s)", ensemble)]
+    if args.start:  # "<student> + first stage (alpha 0.5)" against "<start> + first stage (alpha 0.5)"
+        pairs += [(s, args.start + fused) for s in students
+                  if args.start + (fused := s[s.find(" + ") :] if " + " in s else "") in per_query]
+    intervals, tests = paired_table(per_query, pairs)
     for name, interval in intervals.items():
         rows.setdefault(name, {})["ndcg@10_ci95"] = vars(interval)
         print(f"{name:48s} {interval}")
@@ -36,7 +46,7 @@ def main() -> None:
         print(f"  {t.a} - {t.b}: {t.mean_difference:+.4f}, p = {t.p_value:.4f} (Holm {t.p_adjusted:.4f})")
     out = {"dataset": "scifact test (300 claims, bm25s top-100)", "report": str(report), "rows": rows,
            "tests": [vars(t) for t in tests], "per_query_ndcg@10": per_query}
-    (HERE / "results.json").write_text(json.dumps(out, indent=1) + "\n")
+    args.out.write_text(json.dumps(out, indent=1) + "\n")
 
 
 if __name__ == "__main__":

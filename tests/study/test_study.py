@@ -151,3 +151,13 @@ def test_served_winner_hands_the_server_the_candidates_options_or_says_how_to_sh
     else:
         with pytest.raises(ConfigError, match=error):
             served_winner(tmp_path / "study")
+
+
+def test_a_candidate_trained_as_a_bi_encoder_is_scored_as_one(tmp_path):
+    from loralab.study.spec import StudySpec
+    from loralab.study.steps import expand
+
+    spec = StudySpec(task="rerank", data={"train": "groups.jsonl", "test": "scifact"}, candidates=[
+        {"name": "cross", "method": "lora"}, {"name": "bi", "method": "lora", "train": {"ranker": "bi-encoder"}}])
+    rankers = {s.name: s.config["ranker"] for s in expand(spec, tmp_path) if s.kind == "evaluate"}
+    assert rankers == {"cross": "cross-encoder", "bi": "bi-encoder"}

@@ -36,7 +36,7 @@ class Candidate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     method: str
-    ranker: str | None = None  # re-ranking rows: the ranker (trained candidates: cross-encoder)
+    ranker: str | None = None  # re-ranking rows: the ranker (trained candidates: what `train.ranker` trained)
     model: str | None = None  # baseline / prompt: the model; trained: the backbone (default: the study's)
     options: dict[str, Any] = Field(default_factory=dict)  # row options (max_length, batch_size, ...)
     train: dict[str, Any] = Field(default_factory=dict)  # training options over the study's `train`

@@ -79,7 +79,8 @@ def _evaluation(spec: StudySpec, candidate: Candidate, root: Path, variant: str 
         options["model"] = candidate.model
     if variant:
         options["quantize"] = variant
-    ranker = candidate.ranker or ("cross-encoder" if train is not None and spec.task == "rerank" else None)
+    trained_as = spec.train_options(candidate).get("ranker", "cross-encoder")  # `train: {ranker: bi-encoder}`
+    ranker = candidate.ranker or (trained_as if train is not None and spec.task == "rerank" else None)
     name = candidate.name + (f" + {variant}" if variant else "")
     config = {"name": name, "candidate": candidate.name, "method": candidate.method, "ranker": ranker,
               "options": options, "dataset": spec.data.test, "limit_queries": spec.limit_queries,
