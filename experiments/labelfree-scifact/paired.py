@@ -2,7 +2,7 @@
 zero-shot mpnet + SPLADE-tiny ensemble (per-claim scores from teachers-zero-shot/scifact-teachers.json), alone and
 fused with BM25. Reads the run folders `loralab compare --config compare.yaml --out REPORT` wrote; NDCG@10 with 95%
 bootstrap intervals and Holm-corrected paired randomization tests; writes results.json here (or --out FILE).
-Usage: python experiments/labelfree-scifact/paired.py REPORT [--out FILE]"""
+Usage: python experiments/labelfree-scifact/paired.py REPORT [REPORT ...] [--out FILE] [--against ROW ...]"""
 
 from __future__ import annotations
 
@@ -18,15 +18,13 @@ TEACHERS = HERE.parent / "teachers-zero-shot" / "scifact-teachers.json"
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("report", type=Path, help="the folder `loralab compare --out` wrote")
+    parser.add_argument("reports", type=Path, nargs="+", help="folders `loralab compare --out` wrote (rows merged)")
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
-    parser.add_argument("--start", help="a row the students started from: each student row is also tested against it "
-                        "(alone against alone, fused against fused)")
+    parser.add_argument("--against", action="append", default=[], help="another row each student row is tested "
+                        "against (alone against alone, fused against fused), e.g. the model it started from")
     args = parser.parse_args()
-    report = args.report
-    compared = json.loads((report / "results.json").read_text())
     per_query, rows = {}, {}
-    for row in compared["rows"]:
+    for row in [row for report in args.reports for row in json.loads((report / "results.json").read_text())["rows"]]:
         metrics = json.loads((Path(row["run_dir"]) / "metrics.json").read_text())
         per_query[row["method"]] = metrics["per_example"]["ndcg@10"]
         rows[row["method"]] = {k: row[k] for k in ("ndcg@10", "mrr@10", "recall@100", "p50_ms", "pairs_per_s", "ci")}
@@ -35,16 +33,17 @@ def main() -> None:
     per_query[ensemble] = teachers["ensemble mpnet + SPLADE-tiny"]["per_query_ndcg@10"]
     students = [m for m in per_query if m.startswith("chain student")]
     pairs = [(s, b) for s in students for b in ("BM25 (bm25s)", ensemble)]
-    if args.start:  # "<student> + first stage (alpha 0.5)" against "<start> + first stage (alpha 0.5)"
-        pairs += [(s, args.start + fused) for s in students
-                  if args.start + (fused := s[s.find(" + ") :] if " + " in s else "") in per_query]
+    for other in args.against:  # "<student> + first stage (alpha 0.5)" against "<other> + first stage (alpha 0.5)"
+        pairs += [(s, other + fused) for s in students
+                  if other + (fused := s[s.find(" + ") :] if " + " in s else "") in per_query and other + fused != s]
     intervals, tests = paired_table(per_query, pairs)
     for name, interval in intervals.items():
         rows.setdefault(name, {})["ndcg@10_ci95"] = vars(interval)
         print(f"{name:48s} {interval}")
     for t in tests:
         print(f"  {t.a} - {t.b}: {t.mean_difference:+.4f}, p = {t.p_value:.4f} (Holm {t.p_adjusted:.4f})")
-    out = {"dataset": "scifact test (300 claims, bm25s top-100)", "report": str(report), "rows": rows,
+    out = {"dataset": "scifact test (300 claims, bm25s top-100)", "reports": [str(r) for r in args.reports],
+           "rows": rows,
            "tests": [vars(t) for t in tests], "per_query_ndcg@10": per_query}
     args.out.write_text(json.dumps(out, indent=1) + "\n")
 
