@@ -2,7 +2,7 @@
 started from (the zero-shot MiniLM bi-encoder), the teacher ensemble, BM25 and the cross-encoder students of this
 folder: NDCG@10 with 95% bootstrap intervals and Holm-corrected paired randomization tests over the 43 queries.
 Reads the run folders `loralab rerank` wrote (commands.sh); writes bi-encoder-results.json here.
-Usage: python experiments/labelfree-dl19/bi_encoder.py STUDENT_RUN ZERO_SHOT_RUN"""
+Usage: python experiments/labelfree-dl19/bi_encoder.py ZERO_SHOT_RUN "NAME=STUDENT_RUN" ["NAME=STUDENT_RUN" ...]"""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from loralab.eval.statistics import paired_table
 from loralab.tasks.rerank.evaluate import load_task_dataset
 
 HERE = Path(__file__).parent
-STUDENT, START = "bi-encoder student (cross-fitted)", "MiniLM bi-encoder (zero-shot, the student's start)"
+START = "MiniLM bi-encoder (zero-shot, the students' start)"
 TEACHER = "teacher: mpnet + SPLADE-tiny ensemble (zero-shot)"
 
 
@@ -25,30 +25,34 @@ def per_query(run: Path) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("student", type=Path, help="run folder of `loralab rerank --ranker bi-encoder --crossfit ...`")
     parser.add_argument("start", type=Path, help="run folder of `loralab rerank --ranker bi-encoder --model minilm`")
+    parser.add_argument("students", nargs="+", help="NAME=RUN: a run folder of `loralab rerank --ranker bi-encoder "
+                        "--crossfit ...`")
     args = parser.parse_args()
+    students = dict(spec.split("=", 1) for spec in args.students)
     data = load_task_dataset("trec-dl-2019")
     ensemble = HERE.parent / "teachers-zero-shot" / "dl19-ensemble" / "ensemble-metrics.json"
-    rows = {
-        STUDENT: per_query(args.student),
+    rows = {name: per_query(Path(run)) for name, run in students.items()} | {
         START: per_query(args.start),
         TEACHER: json.loads(ensemble.read_text())["per_example"]["ndcg@10"],
         "BM25 (Anserini run)": per_query_ranking(data.candidates, data.qrels, data.relevance_level)["ndcg@10"],
         "cross-encoder student (cross-fitted, this folder)":
             json.loads((HERE / "results.json").read_text())["rows"]["student (cross-fitted)"]["per_query_ndcg@10"],
     }
-    intervals, tests = paired_table(rows, [(STUDENT, other) for other in rows if other != STUDENT])
+    names = list(students)
+    pairs = [(s, o) for i, s in enumerate(names) for o in names[i + 1 :] + [r for r in rows if r not in students]]
+    intervals, tests = paired_table(rows, pairs)
     for name, interval in intervals.items():
         print(f"{name:52s} {interval}")
     for t in tests:
         print(f"  {t.a} - {t.b}: {t.mean_difference:+.4f}, p = {t.p_value:.4f} (Holm {t.p_adjusted:.4f})")
-    student_config = json.loads((args.student / "metrics.json").read_text())["config"]
-    out = {"dataset": "trec-dl-2019 (43 queries, Anserini BM25 top-100)", "crossfit": student_config["crossfit"],
+    configs = {name: json.loads((Path(run) / "metrics.json").read_text())["config"] for name, run in students.items()}
+    out = {"dataset": "trec-dl-2019 (43 queries, Anserini BM25 top-100)",
+           "crossfit": {name: config["crossfit"] for name, config in configs.items()},
            "rows": {name: vars(interval) for name, interval in intervals.items()}, "tests": [vars(t) for t in tests],
            "per_query_ndcg@10": rows,
            "training": {Path(run).name: json.loads((Path(run) / "metrics.json").read_text())
-                        for run in student_config["crossfit"]}}
+                        for config in configs.values() for run in config["crossfit"]}}
     (HERE / "bi-encoder-results.json").write_text(json.dumps(out, indent=1) + "\n")
 
 

@@ -29,4 +29,5 @@ loralab rerank --dataset trec-dl-2019 --ranker bi-encoder --crossfit runs/bienc/
   --out runs/bienc/dl19-gen.trec --runs-dir runs/bienc --json
 loralab rerank --dataset trec-dl-2019 --ranker bi-encoder --model minilm --out runs/bienc/dl19-minilm.trec \
   --runs-dir runs/bienc/zero-shot --json
-python $E/bi_encoder.py runs/bienc/rerank-trec-dl-2019-bi-encoder runs/bienc/zero-shot/rerank-trec-dl-2019-bi-encoder
+python $E/bi_encoder.py runs/bienc/zero-shot/rerank-trec-dl-2019-bi-encoder \
+  "bi-encoder student, lr 2e-4 (cross-fitted)=runs/bienc/rerank-trec-dl-2019-bi-encoder"
