@@ -19,8 +19,8 @@ START = "MiniLM bi-encoder (zero-shot, the students' start)"
 TEACHER = "teacher: mpnet + SPLADE-tiny ensemble (zero-shot)"
 
 
-def per_query(run: Path) -> dict[str, float]:
-    return json.loads((run / "metrics.json").read_text())["per_example"]["ndcg@10"]
+def metrics(run: Path) -> dict:
+    return json.loads((Path(run) / "metrics.json").read_text())
 
 
 def main() -> None:
@@ -29,11 +29,11 @@ def main() -> None:
     parser.add_argument("students", nargs="+", help="NAME=RUN: a run folder of `loralab rerank --ranker bi-encoder "
                         "--crossfit ...`")
     args = parser.parse_args()
-    students = dict(spec.split("=", 1) for spec in args.students)
+    students = {name: metrics(run) for name, run in (spec.split("=", 1) for spec in args.students)}
     data = load_task_dataset("trec-dl-2019")
     ensemble = HERE.parent / "teachers-zero-shot" / "dl19-ensemble" / "ensemble-metrics.json"
-    rows = {name: per_query(Path(run)) for name, run in students.items()} | {
-        START: per_query(args.start),
+    rows = {name: student["per_example"]["ndcg@10"] for name, student in students.items()} | {
+        START: metrics(args.start)["per_example"]["ndcg@10"],
         TEACHER: json.loads(ensemble.read_text())["per_example"]["ndcg@10"],
         "BM25 (Anserini run)": per_query_ranking(data.candidates, data.qrels, data.relevance_level)["ndcg@10"],
         "cross-encoder student (cross-fitted, this folder)":
@@ -46,13 +46,11 @@ def main() -> None:
         print(f"{name:52s} {interval}")
     for t in tests:
         print(f"  {t.a} - {t.b}: {t.mean_difference:+.4f}, p = {t.p_value:.4f} (Holm {t.p_adjusted:.4f})")
-    configs = {name: json.loads((Path(run) / "metrics.json").read_text())["config"] for name, run in students.items()}
-    out = {"dataset": "trec-dl-2019 (43 queries, Anserini BM25 top-100)",
-           "crossfit": {name: config["crossfit"] for name, config in configs.items()},
+    crossfit = {name: student["config"]["crossfit"] for name, student in students.items()}
+    out = {"dataset": "trec-dl-2019 (43 queries, Anserini BM25 top-100)", "crossfit": crossfit,
            "rows": {name: vars(interval) for name, interval in intervals.items()}, "tests": [vars(t) for t in tests],
            "per_query_ndcg@10": rows,
-           "training": {Path(run).name: json.loads((Path(run) / "metrics.json").read_text())
-                        for config in configs.values() for run in config["crossfit"]}}
+           "training": {Path(run).name: metrics(run) for runs in crossfit.values() for run in runs}}
     (HERE / "bi-encoder-results.json").write_text(json.dumps(out, indent=1) + "\n")
 
 

@@ -16,30 +16,23 @@ loralab rerank --dataset trec-dl-2019 --ranker cross-encoder --crossfit runs/lab
   --out runs/labelfree-dl19-student.trec --runs-dir runs --json
 loralab rerank --dataset trec-dl-2019 --ranker cross-encoder --crossfit runs/labelfree-dl19-fold0,runs/labelfree-dl19-fold1 \
   --interpolate 0.5 --out runs/labelfree-dl19-student-bm25.trec --runs-dir runs --json
-# Bi-encoder students on the same groups (`--ranker bi-encoder`: they start at the zero-shot MiniLM bi-encoder), then
-# their cross-fitted score against that start, the teacher, BM25 and the cross-encoder students (bi-encoder-results.json)
-for f in 0 1; do
-  loralab train --task rerank --ranker bi-encoder --method lora --model minilm \
-    --data $E/chain-fold$f/groups/groups.jsonl.gz \
-    --loss listwise --teacher-scale 3 --distill-weight 1 --num-negatives 7 --max-length 256 --batch-size 8 \
-    --epochs 3 --lr 2e-4 --eval-steps 11 --save-steps 11 --max-eval-examples 48 --precision auto \
-    --out runs/bienc/dl19-gen-fold$f
+# Bi-encoder students on the same groups (`--ranker bi-encoder`: they start at the zero-shot MiniLM bi-encoder): 3 epochs
+# at lr 2e-4, then 2 at lr 1e-3 (the better SciFact bi-encoder student's lr; the first runs kept checkpoints within 2);
+# then their cross-fitted scores against that start, the teacher, BM25 and the cross-encoder students.
+for setting in "3 2e-4 dl19-gen ." "2 1e-3 dl19-gen-lr1e-3 lr1e-3"; do
+  read -r epochs lr name scores <<< "$setting"
+  for f in 0 1; do
+    loralab train --task rerank --ranker bi-encoder --method lora --model minilm \
+      --data $E/chain-fold$f/groups/groups.jsonl.gz \
+      --loss listwise --teacher-scale 3 --distill-weight 1 --num-negatives 7 --max-length 256 --batch-size 8 \
+      --epochs $epochs --lr $lr --eval-steps 11 --save-steps 11 --max-eval-examples 48 --precision auto \
+      --out runs/bienc/$name-fold$f
+  done
+  loralab rerank --dataset trec-dl-2019 --ranker bi-encoder --crossfit runs/bienc/$name-fold0,runs/bienc/$name-fold1 \
+    --out runs/bienc/$name.trec --runs-dir runs/bienc/$scores --json
 done
-loralab rerank --dataset trec-dl-2019 --ranker bi-encoder --crossfit runs/bienc/dl19-gen-fold0,runs/bienc/dl19-gen-fold1 \
-  --out runs/bienc/dl19-gen.trec --runs-dir runs/bienc --json
 loralab rerank --dataset trec-dl-2019 --ranker bi-encoder --model minilm --out runs/bienc/dl19-minilm.trec \
   --runs-dir runs/bienc/zero-shot --json
-# the lr of the better SciFact bi-encoder student, 2 epochs (the lr 2e-4 runs kept checkpoints within 2 epochs)
-for f in 0 1; do
-  loralab train --task rerank --ranker bi-encoder --method lora --model minilm \
-    --data $E/chain-fold$f/groups/groups.jsonl.gz \
-    --loss listwise --teacher-scale 3 --distill-weight 1 --num-negatives 7 --max-length 256 --batch-size 8 \
-    --epochs 2 --lr 1e-3 --eval-steps 11 --save-steps 11 --max-eval-examples 48 --precision auto \
-    --out runs/bienc/dl19-gen-lr1e-3-fold$f
-done
-loralab rerank --dataset trec-dl-2019 --ranker bi-encoder \
-  --crossfit runs/bienc/dl19-gen-lr1e-3-fold0,runs/bienc/dl19-gen-lr1e-3-fold1 \
-  --out runs/bienc/dl19-gen-lr1e-3.trec --runs-dir runs/bienc/lr1e-3 --json
 python $E/bi_encoder.py runs/bienc/zero-shot/rerank-trec-dl-2019-bi-encoder \
   "bi-encoder student, lr 2e-4 (cross-fitted)=runs/bienc/rerank-trec-dl-2019-bi-encoder" \
   "bi-encoder student, lr 1e-3 (cross-fitted)=runs/bienc/lr1e-3/rerank-trec-dl-2019-bi-encoder"

@@ -33,9 +33,10 @@ def main() -> None:
     per_query[ensemble] = teachers["ensemble mpnet + SPLADE-tiny"]["per_query_ndcg@10"]
     students = [m for m in per_query if m.startswith("chain student")]
     pairs = [(s, b) for s in students for b in ("BM25 (bm25s)", ensemble)]
-    for other in args.against:  # "<student> + first stage (alpha 0.5)" against "<other> + first stage (alpha 0.5)"
-        pairs += [(s, other + fused) for s in students
-                  if other + (fused := s[s.find(" + ") :] if " + " in s else "") in per_query and other + fused != s]
+    # alone against alone, "<student> + first stage (alpha 0.5)" against "<other> + first stage (alpha 0.5)"
+    fused = {s: s[s.find(" + ") :] if " + " in s else "" for s in students}
+    pairs += [(s, other + fused[s]) for other in args.against for s in students
+              if other + fused[s] in per_query and other + fused[s] != s]
     intervals, tests = paired_table(per_query, pairs)
     for name, interval in intervals.items():
         rows.setdefault(name, {})["ndcg@10_ci95"] = vars(interval)

@@ -357,6 +357,7 @@ def test_bi_encoder_reranker_starts_at_the_backbone_and_is_scored_as_a_bi_encode
     backbone's cosines x 20 (the ranker and the trained model score alike); the run loads as a bi-encoder, not as a
     cross-encoder."""
     import torch
+    from transformers import AutoTokenizer
 
     from loralab.data.schemas import Document
     from loralab.errors import ConfigError
@@ -368,8 +369,6 @@ def test_bi_encoder_reranker_starts_at_the_backbone_and_is_scored_as_a_bi_encode
     lora = method_config("lora", r=4, alpha=8)
     model, counts, _ = build_bi_encoder(str(tiny_bert), lora, False)
     assert 0 < counts.trainable < counts.total
-    from transformers import AutoTokenizer
-
     collate = BiEncoderGroupCollator(AutoTokenizer.from_pretrained(str(tiny_bert)), 32)
     batch = collate([{"query": query, "docs": [d.full_text for d in docs]}])
     batch.pop("labels")
