@@ -1,15 +1,15 @@
-"""A label-free student against its teacher: re-ranking throughput on the same DL19 pairs, in one run.
+"""A label-free student against its teacher: re-ranking throughput on the same pairs, in one run.
 
-Each ranker re-ranks the BM25 top-100 of the first --queries DL19 queries (warmed up on the first query, then
+Each ranker re-ranks the BM25 top-100 of the first --queries queries of --dataset (default trec-dl-2019) (warmed up on the first query, then
 best of --rounds passes), exactly as `loralab rerank` calls it (`Ranker.score` per query). Prints pairs/s and
 each ranker's speed as a multiple of the first one (the teacher). Ratios from one run on one machine.
 A bi-encoder or SPLADE teacher re-encodes every passage on every pass (`document_cache=0`): its later passes
 would otherwise only look vectors up, which is a different system (a precomputed index), not a re-ranker.
-A cross-encoder spec may end in @QUANT (e.g. @int8-dynamic): quantized after loading, as `-o quantize=` does.
+A model spec may end in @QUANT (e.g. @int8-dynamic): quantized after loading, as `-o quantize=` does.
 Usage: python benchmarks/student_vs_teacher.py --ranker teacher=bi-encoder:mpnet \
            --ranker student=cross-encoder:experiments/labelfree-dl19/student-fold0 \
            --ranker student-int8=cross-encoder:experiments/labelfree-dl19/student-fold0@int8-dynamic \
-           [--queries 8] [--json out.json]
+           [--dataset scifact] [--queries 8] [--json out.json]
 """
 
 from __future__ import annotations
@@ -49,11 +49,12 @@ def measure(spec: str, queries: list[tuple[str, list]], rounds: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ranker", action="append", required=True, help="NAME=KIND:MODEL; the first is the baseline")
+    parser.add_argument("--dataset", default="trec-dl-2019", help="a re-ranking dataset with first-stage candidates")
     parser.add_argument("--queries", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--json")
     args = parser.parse_args()
-    data = load_rerank_dataset("trec-dl-2019").limited(max_queries=args.queries)
+    data = load_rerank_dataset(args.dataset).limited(max_queries=args.queries)
     queries = [(data.queries[q], [data.corpus[d] for d, _ in data.candidates.ranked(q)]) for q in data.candidates.query_ids]
     rows = {}
     for named in args.ranker:
@@ -64,7 +65,7 @@ def main() -> None:
     for name, row in rows.items():
         row["x_first"] = round(row["pairs_per_s"] / base, 2)
         print(f"{name:<16}{row['pairs_per_s']:>10.1f}{row['x_first']:>9.2f}  {row['spec']}")
-    result = {"benchmark": "student_vs_teacher", "queries": len(queries), "threads": torch.get_num_threads(),
+    result = {"benchmark": "student_vs_teacher", "dataset": args.dataset, "queries": len(queries), "threads": torch.get_num_threads(),
               "cpu": platform.processor() or platform.machine(), "rows": rows}
     print(json.dumps(result))
     if args.json:

@@ -382,6 +382,10 @@ def test_bi_encoder_reranker_starts_at_the_backbone_and_is_scored_as_a_bi_encode
     trained = build_ranker(ranker_config("bi-encoder", model=str(result.run_dir)))
     scores = trained.score(query, docs)
     assert scores != pytest.approx(backbone.score(query, docs), abs=1e-4)  # the adapter is applied
+    int8 = build_ranker(ranker_config("bi-encoder", model=str(result.run_dir), quantize="int8-dynamic"))
+    assert int8.quantization == "int8-dynamic" and int8.name.endswith("+int8-dynamic")
+    assert int8.model_size_bytes < trained.model_size_bytes
+    assert int8.score(query, docs) == pytest.approx(scores, abs=0.05)  # the adapter merged, then quantized
     with pytest.raises(ConfigError, match="encoder"):
         build_ranker(ranker_config("cross-encoder", model=str(result.run_dir)))
     with pytest.raises(ConfigError, match="no score head"):

@@ -26,6 +26,8 @@ class BiEncoderConfig:
     query_prefix: str = ""  # e.g. "query: " for e5 models
     document_prefix: str = ""  # e.g. "passage: "
     document_cache: int = 200_000  # document vectors kept between calls (0: none); 3 KB each at 768 dims
+    # post-training quantization applied after loading (a LoRA run is merged first): int8-dynamic, nf4, ...
+    quantize: str | None = None
 
 
 class BiEncoderRanker:
@@ -33,9 +35,11 @@ class BiEncoderRanker:
 
     def __init__(self, config: BiEncoderConfig):
         self.config = config
-        self.name = f"bi-encoder:{config.model}"
-        loaded = load(config.model, head="encoder", dtype=config.dtype)
+        self.name = f"bi-encoder:{config.model}" + (f"+{config.quantize}" if config.quantize else "")
+        loaded = load(config.model, head="encoder", dtype=config.dtype, quantize=config.quantize,
+                      calibration_length=config.max_length)
         self.tokenizer, self.model = loaded.tokenizer, loaded.model
+        self.quantization = loaded.quantization
         self.model_size_bytes = loaded.size_bytes
         self.documents = DocumentCache(config.document_cache)
 
