@@ -24,6 +24,7 @@ import torch
 
 from loralab.data.registry import load_rerank_dataset
 from loralab.rankers.registry import build_ranker, ranker_config
+from loralab.retrieval.bm25 import with_bm25_candidates
 
 
 def measure(spec: str, queries: list[tuple[str, list]], rounds: int) -> dict:
@@ -54,7 +55,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--json")
     args = parser.parse_args()
-    data = load_rerank_dataset(args.dataset).limited(max_queries=args.queries)
+    data = with_bm25_candidates(load_rerank_dataset(args.dataset).limited(max_queries=args.queries))
     queries = [(data.queries[q], [data.corpus[d] for d, _ in data.candidates.ranked(q)]) for q in data.candidates.query_ids]
     rows = {}
     for named in args.ranker:
