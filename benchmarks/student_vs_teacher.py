@@ -1,8 +1,9 @@
 """A label-free student against its teacher: re-ranking throughput on the same pairs, in one run.
 
-Each ranker re-ranks the BM25 top-100 of the first --queries queries of --dataset (default trec-dl-2019) (warmed up on the first query, then
-best of --rounds passes), exactly as `loralab rerank` calls it (`Ranker.score` per query). Prints pairs/s and
-each ranker's speed as a multiple of the first one (the teacher). Ratios from one run on one machine.
+Each ranker re-ranks the BM25 top-100 of the first --queries queries of --dataset (default trec-dl-2019; BM25 is
+run when a dataset ships no candidates), warmed up on the first query, then best of --rounds passes, exactly as
+`loralab rerank` calls it (`Ranker.score` per query). Prints pairs/s and each ranker's speed as a multiple of the
+first one (the teacher). Ratios from one run on one machine.
 A bi-encoder or SPLADE teacher re-encodes every passage on every pass (`document_cache=0`): its later passes
 would otherwise only look vectors up, which is a different system (a precomputed index), not a re-ranker.
 A model spec may end in @QUANT (e.g. @int8-dynamic): quantized after loading, as `-o quantize=` does.
@@ -56,7 +57,8 @@ def main() -> None:
     parser.add_argument("--json")
     args = parser.parse_args()
     data = with_bm25_candidates(load_rerank_dataset(args.dataset).limited(max_queries=args.queries))
-    queries = [(data.queries[q], [data.corpus[d] for d, _ in data.candidates.ranked(q)]) for q in data.candidates.query_ids]
+    queries = [(data.queries[q], [data.corpus[d] for d, _ in data.candidates.ranked(q)])
+               for q in data.candidates.query_ids]
     rows = {}
     for named in args.ranker:
         name, _, spec = named.partition("=")
@@ -66,8 +68,8 @@ def main() -> None:
     for name, row in rows.items():
         row["x_first"] = round(row["pairs_per_s"] / base, 2)
         print(f"{name:<16}{row['pairs_per_s']:>10.1f}{row['x_first']:>9.2f}  {row['spec']}")
-    result = {"benchmark": "student_vs_teacher", "dataset": args.dataset, "queries": len(queries), "threads": torch.get_num_threads(),
-              "cpu": platform.processor() or platform.machine(), "rows": rows}
+    result = {"benchmark": "student_vs_teacher", "dataset": args.dataset, "queries": len(queries),
+              "threads": torch.get_num_threads(), "cpu": platform.processor() or platform.machine(), "rows": rows}
     print(json.dumps(result))
     if args.json:
         with open(args.json, "w") as handle:
