@@ -35,8 +35,11 @@ def main() -> None:
     pairs = [(s, b) for s in students for b in ("BM25 (bm25s)", ensemble)]
     # alone against alone, "<student> + first stage (alpha 0.5)" against "<other> + first stage (alpha 0.5)"
     fused = {s: s[s.find(" + ") :] if " + " in s else "" for s in students}
-    pairs += [(s, other + fused[s]) for other in args.against for s in students
-              if other + fused[s] in per_query and other + fused[s] != s]
+    for other in args.against:
+        for s in students:  # a pair of students is tested once, not once in each direction
+            pair = (s, other + fused[s])
+            if pair[1] in per_query and pair[1] != s and pair not in pairs and pair[::-1] not in pairs:
+                pairs.append(pair)
     intervals, tests = paired_table(per_query, pairs)
     for name, interval in intervals.items():
         rows.setdefault(name, {})["ndcg@10_ci95"] = vars(interval)
