@@ -8,43 +8,35 @@ Usage: python experiments/labelfree-dl19-more/evaluate.py "NAME=RERANK_RUN" ["NA
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 from pathlib import Path
 
-from loralab.eval.statistics import paired_table
-
 HERE = Path(__file__).parent
-EARLIER = HERE.parent / "labelfree-dl19" / "bi-encoder-results.json"
+EARLIER = HERE.parent / "labelfree-dl19"
 RENAMED = {"bi-encoder student, lr 2e-4 (cross-fitted)": "600-passage chains, bi-encoder student lr 2e-4",
            "bi-encoder student, lr 1e-3 (cross-fitted)": "600-passage chains, bi-encoder student lr 1e-3"}
 
 
-def metrics(run: Path) -> dict:
-    return json.loads((Path(run) / "metrics.json").read_text())
+def earlier_script():
+    """labelfree-dl19's bi_encoder.py (experiment folders are not packages): the same table, tests and output."""
+    spec = importlib.util.spec_from_file_location("labelfree_dl19_bi_encoder", EARLIER / "bi_encoder.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("students", nargs="+", help="NAME=RUN: a run folder of `loralab rerank --crossfit ...`")
     args = parser.parse_args()
-    students = {name: metrics(run) for name, run in (spec.split("=", 1) for spec in args.students)}
-    earlier = json.loads(EARLIER.read_text())["per_query_ndcg@10"]
+    script = earlier_script()
+    students = {name: script.metrics(run) for name, run in (spec.split("=", 1) for spec in args.students)}
+    earlier = json.loads((EARLIER / "bi-encoder-results.json").read_text())["per_query_ndcg@10"]
     rows = {name: student["per_example"]["ndcg@10"] for name, student in students.items()}
     rows |= {RENAMED.get(name, name): per_query for name, per_query in earlier.items()
              if not name.startswith("cross-encoder student")}
-    names = list(students)
-    pairs = [(s, o) for i, s in enumerate(names) for o in names[i + 1 :] + [r for r in rows if r not in students]]
-    intervals, tests = paired_table(rows, pairs)
-    for name, interval in intervals.items():
-        print(f"{name:52s} {interval}")
-    for t in tests:
-        print(f"  {t.a} - {t.b}: {t.mean_difference:+.4f}, p = {t.p_value:.4f} (Holm {t.p_adjusted:.4f})")
-    crossfit = {name: student["config"]["crossfit"] for name, student in students.items()}
-    out = {"dataset": "trec-dl-2019 (43 queries, Anserini BM25 top-100)", "crossfit": crossfit,
-           "rows": {name: vars(interval) for name, interval in intervals.items()}, "tests": [vars(t) for t in tests],
-           "per_query_ndcg@10": rows,
-           "training": {Path(run).name: metrics(run) for runs in crossfit.values() for run in runs}}
-    (HERE / "results.json").write_text(json.dumps(out, indent=1) + "\n")
+    script.write_paired_results(students, rows, HERE / "results.json")
 
 
 if __name__ == "__main__":

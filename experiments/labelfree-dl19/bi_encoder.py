@@ -23,6 +23,24 @@ def metrics(run: Path) -> dict:
     return json.loads((Path(run) / "metrics.json").read_text())
 
 
+def write_paired_results(students: dict[str, dict], rows: dict[str, dict[str, float]], path: Path) -> None:
+    """Intervals for every row and Holm-corrected paired tests of each student against every later row; printed,
+    and written to `path` with the per-query scores and the students' training metrics."""
+    names = list(students)
+    pairs = [(s, o) for i, s in enumerate(names) for o in names[i + 1 :] + [r for r in rows if r not in students]]
+    intervals, tests = paired_table(rows, pairs)
+    for name, interval in intervals.items():
+        print(f"{name:52s} {interval}")
+    for t in tests:
+        print(f"  {t.a} - {t.b}: {t.mean_difference:+.4f}, p = {t.p_value:.4f} (Holm {t.p_adjusted:.4f})")
+    crossfit = {name: student["config"]["crossfit"] for name, student in students.items()}
+    out = {"dataset": "trec-dl-2019 (43 queries, Anserini BM25 top-100)", "crossfit": crossfit,
+           "rows": {name: vars(interval) for name, interval in intervals.items()}, "tests": [vars(t) for t in tests],
+           "per_query_ndcg@10": rows,
+           "training": {Path(run).name: metrics(run) for runs in crossfit.values() for run in runs}}
+    path.write_text(json.dumps(out, indent=1) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("start", type=Path, help="run folder of `loralab rerank --ranker bi-encoder --model minilm`")
@@ -39,19 +57,7 @@ def main() -> None:
         "cross-encoder student (cross-fitted, this folder)":
             json.loads((HERE / "results.json").read_text())["rows"]["student (cross-fitted)"]["per_query_ndcg@10"],
     }
-    names = list(students)
-    pairs = [(s, o) for i, s in enumerate(names) for o in names[i + 1 :] + [r for r in rows if r not in students]]
-    intervals, tests = paired_table(rows, pairs)
-    for name, interval in intervals.items():
-        print(f"{name:52s} {interval}")
-    for t in tests:
-        print(f"  {t.a} - {t.b}: {t.mean_difference:+.4f}, p = {t.p_value:.4f} (Holm {t.p_adjusted:.4f})")
-    crossfit = {name: student["config"]["crossfit"] for name, student in students.items()}
-    out = {"dataset": "trec-dl-2019 (43 queries, Anserini BM25 top-100)", "crossfit": crossfit,
-           "rows": {name: vars(interval) for name, interval in intervals.items()}, "tests": [vars(t) for t in tests],
-           "per_query_ndcg@10": rows,
-           "training": {Path(run).name: metrics(run) for runs in crossfit.values() for run in runs}}
-    (HERE / "bi-encoder-results.json").write_text(json.dumps(out, indent=1) + "\n")
+    write_paired_results(students, rows, HERE / "bi-encoder-results.json")
 
 
 if __name__ == "__main__":
