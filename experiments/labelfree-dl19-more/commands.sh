@@ -21,3 +21,5 @@ done
 loralab rerank --dataset trec-dl-2019 --ranker bi-encoder --crossfit runs/dl19-more/gen-fold0,runs/dl19-more/gen-fold1 \
   --out runs/dl19-more/gen.trec --runs-dir runs/dl19-more/gen --json
 python $E/evaluate.py "grown chains, bi-encoder student (cross-fitted)=runs/dl19-more/gen/rerank-trec-dl-2019-bi-encoder"
+# Agreement with the teacher on the 43 queries (Kendall tau, top-10 overlap; no judgment read), student vs its start
+python $E/agreement.py runs/dl19-more/gen.trec
