@@ -16,6 +16,7 @@ from loralab.rankers.registry import build_ranker, ranker_config
 from loralab.rankers.rerank import rerank_dataset
 from loralab.retrieval.bm25 import with_bm25_candidates
 from loralab.retrieval.hybrid import weighted_fusion
+from loralab.tasks.rerank.folds import restrict
 from loralab.tasks.rerank.train import load_training_groups, split_by_query
 
 WEIGHTS = [round(0.1 * i, 1) for i in range(11)]  # 0: BM25 alone, 1: the student alone
@@ -34,13 +35,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     train_split = load_rerank_dataset(BUILTIN_DIR / "beir-scifact", split="train")
-    out = {}
+    out, candidates = {}, {}  # runs with the same seed and eval_fraction hold out the same claims: BM25 once
     for run in args.runs:
         claims = held_out_claims(run)
-        data = train_split.limited()
-        data.queries = {q: data.queries[q] for q in claims}
-        data.qrels = {q: data.qrels[q] for q in claims}
-        data = with_bm25_candidates(data)
+        if tuple(claims) not in candidates:
+            candidates[tuple(claims)] = with_bm25_candidates(restrict(train_split, claims))
+        data = candidates[tuple(claims)]
         ranking, _ = rerank_dataset(build_ranker(ranker_config("bi-encoder", model=str(run), max_length=256)), data,
                                     show_progress=False)
         ndcg = {w: evaluate_ranking(weighted_fusion(ranking, data.candidates, alpha=w), data.qrels).values["ndcg@10"]
