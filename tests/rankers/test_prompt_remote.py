@@ -110,6 +110,22 @@ def test_listwise_windows_through_real_server(llama_server):
     assert summary["calls"] == 2 and summary["tokens_out_per_query"] > 0
 
 
+def test_sampled_generation_through_real_server_differs_per_request(llama_server):
+    from loralab.rankers.prompt.configs import Sampling
+    from loralab.rankers.prompt.remote import RemoteBackend
+    from loralab.rankers.prompt.templates import load_template
+
+    backend = RemoteBackend(llama_server, "smollm2", timeout_s=600, concurrency=2)
+    prompt = load_template(None, "querygen").render(passage="Concrete floors cost $2 to $6 per square foot.")
+    sampling = Sampling(temperature=1.5, top_p=0.95, top_k=25, seed=7)
+    first = [r.text for r in backend.generate([prompt] * 3, 16, sampling)]
+    # one prompt three times: sampled (each request has its own seed; whether a server repeats a seeded sample is
+    # its own business: llama-cpp-python's does not)
+    assert all(first) and len(set(first)) > 1
+    greedy = [r.text for r in backend.generate([prompt] * 2, 16)]
+    assert greedy[0] == greedy[1]
+
+
 class _Handler(BaseHTTPRequestHandler):
     """Answers according to server.mode; counts requests and remembers headers."""
 

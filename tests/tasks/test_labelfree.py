@@ -46,6 +46,37 @@ def test_generated_replies_are_cleaned_or_dropped_with_a_reason():
     assert clean_query(row("", error="timeout"), cfg) == (None, "error")
 
 
+def test_sampled_queries_need_a_temperature_and_a_repeat_for_one_passage_is_dropped():
+    from loralab.tasks.rerank.labelfree.config import QueryGenConfig, chain_config
+    from loralab.tasks.rerank.labelfree.generate import clean_rows, query_ids
+
+    with pytest.raises(ConfigError, match="queries_per_passage 3 needs sampling"):
+        chain_config({"corpus": "c", "out": "o", "generator": {"queries_per_passage": 3}})
+    with pytest.raises(ConfigError, match="0 < top_p <= 1"):
+        chain_config({"corpus": "c", "out": "o", "generator": {"temperature": 1.0, "top_p": 0}})
+    cfg = QueryGenConfig(queries_per_passage=3, temperature=1.0)
+    assert query_ids("p1", QueryGenConfig()) == ["gen-p1"]
+    assert query_ids("p1", cfg) == ["gen-p1-0", "gen-p1-1", "gen-p1-2"]
+    rows = [{"passage_id": p, "reply": text, "tokens_out": 5, "error": None}
+            for p, text in [("a", "cost of floors"), ("a", "Cost of floors"), ("b", "cost of floors"), ("a", "x")]]
+    clean_rows(rows, cfg)
+    assert [(r["query"], r["dropped"]) for r in rows] == [
+        ("cost of floors", None), (None, "duplicate"), ("cost of floors", None), (None, "too_short")]
+
+
+def test_sampling_settings_at_their_defaults_keep_the_committed_chains_valid():
+    from loralab.tasks.rerank.labelfree.chain import step_folder
+    from loralab.tasks.rerank.labelfree.config import load_chain_config
+
+    path = Path(__file__).parents[2] / "experiments" / "labelfree-dl19-more" / "fold0.yaml"
+    config = load_chain_config(path, out=str(path.parent / "chain-fold0"))
+    assert all(step_folder(config, step).done() for step in ("generate", "mine", "score", "groups"))
+    generator = {"model": "smollm2-135m-instruct", "batch_size": 8, "temperature": 1.0}
+    sampled = load_chain_config(path, out=str(path.parent / "chain-fold0"), generator=generator)
+    with pytest.raises(ConfigError, match="made with other settings"):
+        step_folder(sampled, "generate").done()
+
+
 def test_ensemble_calibrates_each_member_per_query():
     from loralab.rankers.ensemble import EnsembleConfig, combine
 
@@ -250,6 +281,26 @@ def test_a_grown_step_killed_midway_keeps_both_its_finished_and_its_partial_rows
     assert [r["passage_id"] for r in again.resume(["b", "c"], "passage_id")] == ["b", "c"]
     with pytest.raises(ConfigError, match="other settings"):
         StepFolder(tmp_path, "generate", "k2", sample=4).done()
+
+
+@pytest.mark.slow
+def test_several_sampled_queries_per_passage_are_seeded_and_resume_by_query(tmp_path):
+    from loralab.tasks.rerank.labelfree.chain import run_chain
+    from loralab.tasks.rerank.labelfree.config import chain_config
+
+    generator = {"max_new_tokens": 20, "queries_per_passage": 3, "temperature": 1.0, "top_p": 0.95, "top_k": 25}
+    raw = {"corpus": str(_corpus_folder(tmp_path)), "out": str(tmp_path / "a"), "passages": 3, "generator": generator}
+    summary = run_chain(chain_config(raw), until="generate")["generate"]
+    rows = [json.loads(line) for line in gzip.open(tmp_path / "a" / "generate" / "generate.jsonl.gz", "rt")]
+    assert summary["passages"] == 3 and summary["queries_per_passage"] == 3 and len(rows) == 9
+    assert [r["query_id"] for r in rows[:3]] == [f"gen-{rows[0]['passage_id']}-{k}" for k in range(3)]
+    assert summary["queries"] + sum(summary["dropped"].values()) == 9
+    assert len({r["reply"] for r in rows}) > 3  # samples, not one greedy reply per passage
+    again = run_chain(chain_config({**raw, "out": str(tmp_path / "b")}), until="generate")["generate"]
+    assert [json.loads(line)["reply"] for line in gzip.open(tmp_path / "b" / "generate" / "generate.jsonl.gz", "rt")] \
+        == [r["reply"] for r in rows] and again["queries"] == summary["queries"]  # seeded: the same samples
+    grown = run_chain(chain_config({**raw, "passages": 4}), until="generate")["generate"]
+    assert grown["resumed_rows"] == 9 and grown["passages"] == 4
 
 
 @pytest.mark.slow

@@ -10,6 +10,17 @@ from loralab.errors import ConfigError
 BACKENDS = ("local", "openai")
 
 
+@dataclass(frozen=True)
+class Sampling:
+    """Nucleus sampling for `generate` (without it: greedy). `top_k` None: no top-k cut. `seed` makes a call
+    repeatable: the same prompts in the same order give the same replies."""
+
+    temperature: float
+    top_p: float = 1.0
+    top_k: int | None = None
+    seed: int = 0
+
+
 @dataclass
 class PromptOptions:
     """Shared by every prompt mode. `backend: local` loads `model` here; `openai` sends it to `base_url`."""

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 import torch
 
 from loralab.artifacts.load import load
+from loralab.rankers.prompt.configs import Sampling
 from loralab.rankers.prompt.templates import Prompt
 from loralab.rankers.prompt.usage import Reply
 
@@ -137,22 +138,32 @@ class LocalBackend:
                 replies[i] = self._reply(logits[row], len(ids[i]), candidates)
 
     @torch.inference_mode()
-    def generate(self, prompts: Sequence[Prompt], max_new_tokens: int) -> list[Reply]:
-        """Greedy answers (deterministic), with tokens in/out counted per prompt."""
+    def generate(self, prompts: Sequence[Prompt], max_new_tokens: int,
+                 sampling: Sampling | None = None) -> list[Reply]:
+        """Greedy answers (deterministic), or sampled ones (`sampling`, seeded once per call on a forked RNG, so the
+        caller's random state is untouched), with tokens in/out counted per prompt."""
         replies: list[Reply | None] = [None] * len(prompts)
         stop = {self.tokenizer.eos_token_id, self.tokenizer.pad_token_id}
-        for idx, batch in self._batches(prompts, replies):
-            out = self.model.generate(
-                **batch, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=self.tokenizer.pad_token_id,
-                temperature=None, top_p=None, top_k=None,
-            )
-            new = out[:, batch["input_ids"].shape[1] :].tolist()
-            for row, i in enumerate(idx):
-                tokens = new[row]
-                n_out = next((k + 1 for k, t in enumerate(tokens) if t in stop), len(tokens))
-                text = self.tokenizer.decode(tokens[:n_out], skip_special_tokens=True)
-                replies[i] = Reply(text, int(batch["attention_mask"][row].sum()), n_out)
+        decoding = {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+        if sampling:  # top_k 0 turns the cut off (None would fall back to the model's generation config)
+            decoding = {"do_sample": True, "temperature": sampling.temperature, "top_p": sampling.top_p,
+                        "top_k": sampling.top_k or 0}
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(sampling.seed if sampling else 0)
+            for idx, batch in self._batches(prompts, replies):
+                self._generate_batch(idx, batch, max_new_tokens, decoding, stop, replies)
         return replies
+
+    def _generate_batch(self, idx: list[int], batch: dict, max_new_tokens: int, decoding: dict, stop: set,
+                        replies: list[Reply | None]) -> None:
+        out = self.model.generate(**batch, max_new_tokens=max_new_tokens, pad_token_id=self.tokenizer.pad_token_id,
+                                  **decoding)
+        new = out[:, batch["input_ids"].shape[1] :].tolist()
+        for row, i in enumerate(idx):
+            tokens = new[row]
+            n_out = next((k + 1 for k, t in enumerate(tokens) if t in stop), len(tokens))
+            text = self.tokenizer.decode(tokens[:n_out], skip_special_tokens=True)
+            replies[i] = Reply(text, int(batch["attention_mask"][row].sum()), n_out)
 
 
 def _shared_prefix_length(rows: list[list[int]]) -> int:

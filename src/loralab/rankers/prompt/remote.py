@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from loralab.errors import ConfigError
+from loralab.rankers.prompt.configs import Sampling
 from loralab.rankers.prompt.templates import Prompt
 from loralab.rankers.prompt.usage import Reply
 
@@ -56,17 +57,28 @@ class RemoteBackend:
         """One answer token per prompt, with its top log-probabilities when the server offers them."""
         return self._map(prompts, max_tokens=1, logprobs=True)
 
-    def generate(self, prompts: Sequence[Prompt], max_new_tokens: int) -> list[Reply]:
-        return self._map(prompts, max_tokens=max_new_tokens, logprobs=False)
+    def generate(self, prompts: Sequence[Prompt], max_new_tokens: int,
+                 sampling: Sampling | None = None) -> list[Reply]:
+        """Greedy (temperature 0), or sampled with `sampling`: prompt i is sent with seed `sampling.seed + i`, so a
+        prompt repeated in the list gets different samples; the call repeats only where the server honours seeds
+        (OpenAI's API: best effort; llama-cpp-python's server: no)."""
+        if sampling is None:
+            return self._map(prompts, max_tokens=max_new_tokens, logprobs=False)
+        extra = [{"temperature": sampling.temperature, "top_p": sampling.top_p, "seed": sampling.seed + i,
+                  **({"top_k": sampling.top_k} if sampling.top_k else {})} for i in range(len(prompts))]
+        return self._map(prompts, max_tokens=max_new_tokens, logprobs=False, extra=extra)
 
-    def _map(self, prompts: Sequence[Prompt], max_tokens: int, logprobs: bool) -> list[Reply]:
+    def _map(self, prompts: Sequence[Prompt], max_tokens: int, logprobs: bool,
+             extra: Sequence[dict[str, Any]] | None = None) -> list[Reply]:
+        extra = extra or [{}] * len(prompts)
         if len(prompts) <= 1 or self.concurrency == 1:
-            return [self._call(p, max_tokens, logprobs) for p in prompts]
+            return [self._call(p, max_tokens, logprobs, e) for p, e in zip(prompts, extra)]
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(prompts))) as pool:
-            return list(pool.map(lambda p: self._call(p, max_tokens, logprobs), prompts))
+            return list(pool.map(lambda p, e: self._call(p, max_tokens, logprobs, e), prompts, extra))
 
-    def _payload(self, prompt: Prompt, max_tokens: int, logprobs: bool) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": self.model, "max_tokens": max_tokens, "temperature": 0.0}
+    def _payload(self, prompt: Prompt, max_tokens: int, logprobs: bool,
+                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": self.model, "max_tokens": max_tokens, "temperature": 0.0, **(extra or {})}
         if self.endpoint == "chat":
             body["messages"] = prompt.messages
             if logprobs:
@@ -77,14 +89,15 @@ class RemoteBackend:
                 body["logprobs"] = self.top_logprobs
         return body
 
-    def _call(self, prompt: Prompt, max_tokens: int, logprobs: bool) -> Reply:
+    def _call(self, prompt: Prompt, max_tokens: int, logprobs: bool, extra: dict[str, Any] | None = None) -> Reply:
         logprobs = logprobs and self.logprobs_offered
         error = ""
         for attempt in range(self.max_retries + 1):
             if attempt:
                 time.sleep(self.backoff_s * 2 ** (attempt - 1))
             try:
-                response = self.client.post(ENDPOINTS[self.endpoint], json=self._payload(prompt, max_tokens, logprobs))
+                body = self._payload(prompt, max_tokens, logprobs, extra)
+                response = self.client.post(ENDPOINTS[self.endpoint], json=body)
             except httpx.TimeoutException as exc:
                 error = f"timeout: {type(exc).__name__} after {self.client.timeout.read}s"
                 continue

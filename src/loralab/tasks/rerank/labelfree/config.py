@@ -12,14 +12,16 @@ from typing import Any, ClassVar
 import yaml
 
 from loralab.errors import ConfigError
-from loralab.rankers.prompt.configs import PromptOptions
+from loralab.rankers.prompt.configs import PromptOptions, Sampling
 
 STEPS = ("generate", "mine", "score", "groups")
 
 
 @dataclass
 class QueryGenConfig(PromptOptions):
-    """The query writer: any prompt backend (a local causal LM or an OpenAI-compatible server), greedy decoding."""
+    """The query writer: any prompt backend (a local causal LM or an OpenAI-compatible server). Greedy, one query
+    per passage by default; GPL writes 3 per passage with nucleus sampling (top_p 0.95, top_k 25), which needs
+    `temperature` > 0 (greedy decoding would write the same query each time)."""
 
     kind: ClassVar[str] = "querygen"
     mode: ClassVar[str] = "querygen"
@@ -28,6 +30,34 @@ class QueryGenConfig(PromptOptions):
     max_batch_tokens: int = 4096
     min_words: int = 2  # a reply outside [min_words, max_words] after cleaning is dropped (counted)
     max_words: int = 16
+    queries_per_passage: int = 1
+    temperature: float = 0.0  # 0: greedy
+    top_p: float = 1.0
+    top_k: int | None = None
+
+    # Settings a chain made before they existed had at these values: left out of the step key when unchanged, so
+    # those chains' keys stay valid.
+    SAMPLING_DEFAULTS: ClassVar[dict[str, Any]] = {"queries_per_passage": 1, "temperature": 0.0, "top_p": 1.0,
+                                                   "top_k": None}
+
+    def validate(self) -> None:
+        super().validate()
+        if self.queries_per_passage < 1:
+            raise ConfigError(f"generator: queries_per_passage must be >= 1, got {self.queries_per_passage}")
+        if self.temperature < 0 or not 0 < self.top_p <= 1 or (self.top_k is not None and self.top_k < 1):
+            raise ConfigError(f"generator: need temperature >= 0, 0 < top_p <= 1 and top_k >= 1 (or unset), got "
+                              f"{self.temperature}/{self.top_p}/{self.top_k}")
+        if self.queries_per_passage > 1 and self.temperature == 0:
+            raise ConfigError(f"generator: queries_per_passage {self.queries_per_passage} needs sampling: greedy "
+                              "decoding (temperature 0) writes the same query each time; set e.g. temperature: 1.0, "
+                              "top_p: 0.95, top_k: 25 (GPL's settings)")
+
+    def sampling(self, seed: int) -> Sampling | None:
+        return Sampling(self.temperature, self.top_p, self.top_k, seed) if self.temperature > 0 else None
+
+    def key(self) -> dict[str, Any]:
+        settings = dataclasses.asdict(self)
+        return {k: v for k, v in settings.items() if self.SAMPLING_DEFAULTS.get(k, ...) != v}
 
 
 @dataclass
@@ -68,7 +98,7 @@ class MiningConfig:
 class ChainConfig:
     corpus: str  # a dataset name or BEIR folder: only its corpus is read, never its queries or qrels
     out: str
-    passages: int = 200  # passages sampled (seeded) from the corpus, one query each (unused with query_log)
+    passages: int = 200  # passages sampled (seeded) from the corpus, generator.queries_per_passage queries each
     seed: int = 42
     holdout: HoldoutConfig | None = None
     generator: QueryGenConfig = field(default_factory=QueryGenConfig)
@@ -102,7 +132,7 @@ class ChainConfig:
 
     @property
     def sample_size(self) -> int:
-        """How many queries the chain starts from: sampled log queries, or sampled passages (one query each)."""
+        """What the chain samples: log queries, or passages (the step record's `sample`)."""
         return self.query_log.sample if self.query_log else self.passages
 
     def to_dict(self) -> dict[str, Any]:
@@ -120,7 +150,7 @@ class ChainConfig:
                 if self.query_log.relevance_level != 1:
                     parts["query_log_relevance_level"] = self.query_log.relevance_level
         else:
-            parts["generator"] = dataclasses.asdict(self.generator)
+            parts["generator"] = self.generator.key()
         if STEPS.index(step) >= 1:
             parts["mining"] = dataclasses.asdict(self.mining)
         if STEPS.index(step) >= 2:

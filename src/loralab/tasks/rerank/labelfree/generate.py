@@ -1,11 +1,12 @@
-"""Step 1: an LLM writes the query each sampled passage answers (greedy, few-shot template `querygen`), or the
-queries are sampled from a log of real, unlabeled queries (`query_log`)."""
+"""Step 1: an LLM writes the query each sampled passage answers (few-shot template `querygen`; greedy, or several
+sampled queries per passage), or the queries are sampled from a log of real, unlabeled queries (`query_log`)."""
 
 from __future__ import annotations
 
 import random
 import re
 import time
+import zlib
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from loralab.tasks.rerank.labelfree.config import ChainConfig, QueryGenConfig
 from loralab.tasks.rerank.labelfree.corpus import sample_passages
 from loralab.tasks.rerank.labelfree.steps import StepFolder
 
-CHUNK = 16  # passages generated between two resume points
+CHUNK = 16  # queries generated between two resume points
 _PREFIX = re.compile(r"^(search\s+)?query\s*:\s*", re.IGNORECASE)
 
 
@@ -39,6 +40,19 @@ def clean_query(row: dict[str, Any], config: QueryGenConfig) -> tuple[str | None
     if words > config.max_words:
         return None, "too_long"
     return line, None
+
+
+def clean_rows(rows: list[dict[str, Any]], config: QueryGenConfig) -> None:
+    """Set each row's `query` and `dropped` (in order). Cleaning is a function of the reply, so resumed rows are
+    cleaned by the same rules; a query sampled twice for one passage (case aside) is kept once."""
+    seen: set[tuple[str, str]] = set()
+    for row in rows:
+        row["query"], row["dropped"] = clean_query(row, config)
+        if row["query"] is not None:
+            key = (row["passage_id"], row["query"].lower())
+            if key in seen:
+                row["query"], row["dropped"] = None, "duplicate"
+            seen.add(key)
 
 
 def read_query_log(path: Path) -> tuple[dict[str, str], dict[str, str]]:
@@ -103,43 +117,53 @@ def sample_log_queries(config: ChainConfig, corpus: dict[str, Document], step: S
     return summary
 
 
+def query_ids(passage_id: str, config: QueryGenConfig) -> list[str]:
+    """One query per passage keeps the id `gen-<passage>` of the chains made before several were possible."""
+    if config.queries_per_passage == 1:
+        return [f"gen-{passage_id}"]
+    return [f"gen-{passage_id}-{k}" for k in range(config.queries_per_passage)]
+
+
 def generate_queries(config: ChainConfig, corpus: dict[str, Document], step: StepFolder) -> dict[str, Any]:
     if config.query_log:
         return sample_log_queries(config, corpus, step)
-    sampled = sample_passages(corpus, config.passages, config.seed)
-    rows = step.resume(sampled, "passage_id")
-    resumed = len(rows)
-    done = {row["passage_id"] for row in rows}
-    todo = [p for p in sampled if p not in done]
     gen = config.generator
+    sampled = sample_passages(corpus, config.passages, config.seed)
+    jobs = [(qid, p) for p in sampled for qid in query_ids(p, gen)]
+    rows = step.resume([qid for qid, _ in jobs], "query_id")
+    resumed = len(rows)
+    done = {row["query_id"] for row in rows}
+    todo = [job for job in jobs if job[0] not in done]
     if todo:
         template = load_template(gen.template, "querygen")
         backend = make_backend(gen)
     for start in range(0, len(todo), CHUNK):
-        report(len(done) + start, len(sampled), "passage")
+        report(len(done) + start, len(jobs), "query")
         chunk = todo[start : start + CHUNK]
-        prompts = [template.render(passage=truncate_words(corpus[p].full_text, gen.max_doc_words)) for p in chunk]
+        prompts = [template.render(passage=truncate_words(corpus[p].full_text, gen.max_doc_words)) for _, p in chunk]
         began = time.perf_counter()
-        replies = backend.generate(prompts, gen.max_new_tokens)
+        # seeded by the chunk's first query: a resumed run draws its remaining queries afresh, each still a sample
+        sampling = gen.sampling(zlib.crc32(f"{config.seed}:{chunk[0][0]}".encode()))
+        replies = backend.generate(prompts, gen.max_new_tokens, sampling)
         seconds = (time.perf_counter() - began) / len(chunk)
         new = []
-        for passage_id, reply in zip(chunk, replies):
-            new.append({"query_id": f"gen-{passage_id}", "passage_id": passage_id, "reply": reply.text,
+        for (query_id, passage_id), reply in zip(chunk, replies):
+            new.append({"query_id": query_id, "passage_id": passage_id, "reply": reply.text,
                         "error": reply.error, "tokens_in": reply.tokens_in, "tokens_out": reply.tokens_out,
                         "seconds": round(seconds, 4)})
         step.append(new)
         rows += new
-    report(len(sampled), len(sampled), "passage")
-    order = {p: i for i, p in enumerate(sampled)}
-    rows.sort(key=lambda row: order[row["passage_id"]])
-    for row in rows:  # cleaning is a function of the reply: resumed rows are cleaned by the same rules
-        row["query"], row["dropped"] = clean_query(row, gen)
+    report(len(jobs), len(jobs), "query")
+    order = {qid: i for i, (qid, _) in enumerate(jobs)}
+    rows.sort(key=lambda row: order[row["query_id"]])
+    clean_rows(rows, gen)
     tokens_in, tokens_out = sum(r["tokens_in"] for r in rows), sum(r["tokens_out"] for r in rows)
     cost = None
     if gen.price_in_per_1m is not None and gen.price_out_per_1m is not None:
         cost = (tokens_in * gen.price_in_per_1m + tokens_out * gen.price_out_per_1m) / 1e6
     summary = {
-        "generator": f"{gen.backend}:{gen.model}", "passages": len(rows),
+        "generator": f"{gen.backend}:{gen.model}", "passages": len(sampled),
+        **({"queries_per_passage": gen.queries_per_passage} if gen.queries_per_passage > 1 else {}),
         "queries": sum(r["query"] is not None for r in rows),
         "dropped": dict(Counter(r["dropped"] for r in rows if r["dropped"])),
         "tokens_in": tokens_in, "tokens_out": tokens_out, "token_cost_usd": cost,
