@@ -21,6 +21,10 @@ TEACHER = [{"ranker": "bi-encoder", "model": "mpnet", "max_length": 256},
            {"ranker": "splade", "model": "splade-tiny", "max_length": 256}]
 
 
+def top10(scores: dict[str, float]) -> set[str]:
+    return set(sorted(scores, key=scores.get, reverse=True)[:10])
+
+
 def agreement(ranking, teacher, queries) -> dict[str, dict[str, float]]:
     tau, overlap = {}, {}
     for q in queries:
@@ -28,8 +32,7 @@ def agreement(ranking, teacher, queries) -> dict[str, dict[str, float]]:
         ours = dict(ranking.ranked(q, 100))
         docs = sorted(set(theirs) & set(ours))
         tau[q] = float(kendalltau([ours[d] for d in docs], [theirs[d] for d in docs]).statistic)
-        top = lambda scores: set(sorted(scores, key=scores.get, reverse=True)[:10])  # noqa: E731
-        overlap[q] = len(top(ours) & top(theirs)) / 10
+        overlap[q] = len(top10(ours) & top10(theirs)) / 10
     return {"kendall_tau": tau, "top10_overlap": overlap}
 
 
@@ -44,8 +47,9 @@ def main() -> None:
     out = {"dataset": "trec-dl-2019 (43 queries, BM25 top-100)", "teacher": TEACHER, "rows": {}, "tests": {}}
     for measure in ("kendall_tau", "top10_overlap"):
         for name, per_query in rows.items():
-            out["rows"].setdefault(name, {})[measure] = vars(bootstrap_interval(per_query[measure]))
-            print(f"{name:42s} {measure:14s} {bootstrap_interval(per_query[measure])}")
+            interval = bootstrap_interval(per_query[measure])
+            out["rows"].setdefault(name, {})[measure] = vars(interval)
+            print(f"{name:42s} {measure:14s} {interval}")
         test = paired_randomization_test(a[measure], b[measure], student, start)
         out["tests"][measure] = vars(test)
         print(f"  {measure}: student - start {test.mean_difference:+.4f}, p = {test.p_value:.4f}")
