@@ -12,8 +12,8 @@ BACKENDS = ("local", "openai")
 
 @dataclass(frozen=True)
 class Sampling:
-    """Nucleus sampling for `generate` (without it: greedy). `top_k` None: no top-k cut. `seed` makes a call
-    repeatable: the same prompts in the same order give the same replies."""
+    """Nucleus sampling for `generate` (without it: greedy). `top_k` None: no top-k cut. `seed` makes a local call
+    repeatable (the same prompts in the same order give the same replies); a server repeats only if it honours it."""
 
     temperature: float
     top_p: float = 1.0

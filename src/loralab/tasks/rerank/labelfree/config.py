@@ -56,6 +56,7 @@ class QueryGenConfig(PromptOptions):
         return Sampling(self.temperature, self.top_p, self.top_k, seed) if self.temperature > 0 else None
 
     def key(self) -> dict[str, Any]:
+        """The settings the generate step's hash covers."""
         settings = dataclasses.asdict(self)
         return {k: v for k, v in settings.items() if self.SAMPLING_DEFAULTS.get(k, ...) != v}
 
