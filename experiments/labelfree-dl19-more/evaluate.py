@@ -8,8 +8,8 @@ Usage: python experiments/labelfree-dl19-more/evaluate.py "NAME=RERANK_RUN" ["NA
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
+import runpy
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -18,25 +18,18 @@ RENAMED = {"bi-encoder student, lr 2e-4 (cross-fitted)": "600-passage chains, bi
            "bi-encoder student, lr 1e-3 (cross-fitted)": "600-passage chains, bi-encoder student lr 1e-3"}
 
 
-def earlier_script():
-    """labelfree-dl19's bi_encoder.py (experiment folders are not packages): the same table, tests and output."""
-    spec = importlib.util.spec_from_file_location("labelfree_dl19_bi_encoder", EARLIER / "bi_encoder.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("students", nargs="+", help="NAME=RUN: a run folder of `loralab rerank --crossfit ...`")
     args = parser.parse_args()
-    script = earlier_script()
-    students = {name: script.metrics(run) for name, run in (spec.split("=", 1) for spec in args.students)}
+    # labelfree-dl19's bi_encoder.py (experiment folders are not packages): the same table, tests and output
+    script = runpy.run_path(str(EARLIER / "bi_encoder.py"))
+    students = {name: script["metrics"](run) for name, run in (spec.split("=", 1) for spec in args.students)}
     earlier = json.loads((EARLIER / "bi-encoder-results.json").read_text())["per_query_ndcg@10"]
     rows = {name: student["per_example"]["ndcg@10"] for name, student in students.items()}
     rows |= {RENAMED.get(name, name): per_query for name, per_query in earlier.items()
              if not name.startswith("cross-encoder student")}
-    script.write_paired_results(students, rows, HERE / "results.json")
+    script["write_paired_results"](students, rows, HERE / "results.json")
 
 
 if __name__ == "__main__":
