@@ -6,10 +6,10 @@ Usage: python experiments/labelfree-dl19-sampled/crossfit.py FOLD1_STUDENT_RUN; 
 from __future__ import annotations
 
 import json
+import runpy
 import sys
 from pathlib import Path
 
-from loralab.eval.statistics import paired_table
 from loralab.tasks.rerank.evaluate import load_task_dataset, run_ranker
 from loralab.tasks.rerank.folds import fold_query_ids, restrict
 
@@ -28,11 +28,7 @@ def main() -> None:
     if set(ndcg) != set(next(iter(earlier.values()))):
         raise SystemExit("the two folds do not cover the 43 queries of the earlier rows")
     rows = {STUDENT: ndcg} | earlier
-    intervals, tests = paired_table(rows, [(STUDENT, other) for other in rows if other != STUDENT])
-    for name, interval in intervals.items():
-        print(f"{name:66s} {interval}")
-    for t in tests:
-        print(f"  {t.b}: {t.mean_difference:+.4f}, p = {t.p_value:.4f} (Holm {t.p_adjusted:.4f})")
+    intervals, tests = runpy.run_path(str(HERE / "evaluate.py"))["compare"](STUDENT, rows)  # the same table
     out = {"dataset": "trec-dl-2019 (43 queries, cross-fitted)", "students": [fold0["student"], student],
            "rows": {name: vars(interval) for name, interval in intervals.items()}, "tests": [vars(t) for t in tests],
            "per_query_ndcg@10": rows, "training_fold1": json.loads((Path(student) / "metrics.json").read_text())}

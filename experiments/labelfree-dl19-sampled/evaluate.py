@@ -24,6 +24,17 @@ STUDENT = "sampled chain (3 per passage), bi-encoder student"
 START = "MiniLM bi-encoder (zero-shot, the students' start)"
 
 
+def compare(student: str, rows: dict[str, dict[str, float]]) -> tuple[dict, list]:
+    """Every row's 95% interval and Holm-corrected paired tests of `student` against every other row, printed."""
+    intervals, tests = paired_table(rows, [(student, other) for other in rows if other != student])
+    width = max(map(len, rows))
+    for name, interval in intervals.items():
+        print(f"{name:{width}s} {interval}")
+    for t in tests:
+        print(f"  {t.a} - {t.b}: {t.mean_difference:+.4f}, p = {t.p_value:.4f} (Holm {t.p_adjusted:.4f})")
+    return intervals, tests
+
+
 def main() -> None:
     student = sys.argv[1]
     data = load_task_dataset("trec-dl-2019")
@@ -32,11 +43,7 @@ def main() -> None:
     result = run_ranker(fold, "bi-encoder", show_progress=False, model=student)
     earlier = json.loads((MORE / "results.json").read_text())["per_query_ndcg@10"]
     rows = {STUDENT: result.per_example["ndcg@10"]} | {name: {q: s[q] for q in queries} for name, s in earlier.items()}
-    intervals, tests = paired_table(rows, [(STUDENT, other) for other in rows if other != STUDENT])
-    for name, interval in intervals.items():
-        print(f"{name:52s} {interval}")
-    for t in tests:
-        print(f"  {t.a} - {t.b}: {t.mean_difference:+.4f}, p = {t.p_value:.4f} (Holm {t.p_adjusted:.4f})")
+    intervals, tests = compare(STUDENT, rows)
 
     # labelfree-dl19-more's agreement.py (experiment folders are not packages): the same measure and teacher
     measure = runpy.run_path(str(MORE / "agreement.py"))
